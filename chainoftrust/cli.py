@@ -1,0 +1,174 @@
+"""The `chainoftrust` command: a thin front door that wires spec, impl and proofs.
+
+It holds no logic of its own (DESIGN.md): each command imports, lazily, the module
+that does the work, so `chainoftrust --help` and `pcr predict` start without z3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+_DESCRIPTION = """\
+chainoftrust: an executable specification of the chain of trust (TPM 2.0 PCRs),
+checked by Z3 proofs and Hypothesis properties against a separate implementation,
+with public test vectors. Results are claims with a scope, never "trusted".
+"""
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def _error_object(err: Any) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": str(err.code),
+            "operation": err.operation,
+            "message": err.message,
+            "field": err.field,
+        }
+    }
+
+
+def _cmd_pcr_predict(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415 (lazy: fast start)
+    from chainoftrust.impl.predict import predict  # noqa: PLC0415
+
+    try:
+        text = Path(args.ops).read_text(encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"chainoftrust: cannot read {args.ops}: {exc.strerror}\n")
+        return EXIT_USAGE
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        obj = {
+            "error": {
+                "code": "INVALID_DOCUMENT",
+                "operation": None,
+                "message": f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                "field": None,
+            }
+        }
+        return _report_error(args, obj)
+    try:
+        result = predict(document)
+    except ImplError as err:
+        return _report_error(args, _error_object(err))
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    for bank, values in result["pcrs"].items():
+        sys.stdout.write(f"{bank}:\n")
+        for index, value in values.items():
+            sys.stdout.write(f"  {int(index):2d}: 0x{value.upper()}\n")
+    return EXIT_OK
+
+
+def _report_error(args: argparse.Namespace, obj: dict[str, Any]) -> int:
+    if getattr(args, "json", False):
+        _print_json(obj)
+    else:
+        err = obj["error"]
+        where = "" if err["operation"] is None else f" in operation {err['operation']}"
+        field = "" if err.get("field") is None else f" (field {err['field']})"
+        sys.stderr.write(f"chainoftrust: {err['code']}{where}{field}: {err['message']}\n")
+    return EXIT_FAILURE
+
+
+def _cmd_vectors_generate(args: argparse.Namespace) -> int:
+    from chainoftrust.spec.vectors import generate  # noqa: PLC0415
+
+    written = generate(Path(args.out))
+    for path in written:
+        sys.stdout.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
+def _cmd_vectors_check(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.vectors import check  # noqa: PLC0415
+
+    report = check(Path(args.dir))
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        sys.stdout.write(report.to_text())
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def _cmd_prove(args: argparse.Namespace) -> int:
+    from chainoftrust.proofs.runner import run_cli  # noqa: PLC0415 (z3 only when proving)
+
+    return run_cli(args.names, json_out=args.json, timeout=args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainoftrust",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    pcr = sub.add_parser("pcr", help="TPM 2.0 PCR banks: offline calculation")
+    pcr_sub = pcr.add_subparsers(dest="pcr_command", metavar="SUBCOMMAND")
+    pcr_sub.required = True
+    predict = pcr_sub.add_parser(
+        "predict",
+        help="compute the PCR values an operations document leaves (see README)",
+        description=(
+            "Run an operations document (startup, shutdown, extend, event, reset, "
+            "hcrtm, drtm) through a model TPM and print every allocated bank's PCRs. "
+            "Exit 0 with the values, 1 with an error object naming the operation."
+        ),
+    )
+    predict.add_argument("ops", metavar="OPS.json", help="the operations document")
+    predict.add_argument("--json", action="store_true", help="print JSON for machines")
+    predict.set_defaults(func=_cmd_pcr_predict)
+
+    vectors = sub.add_parser("vectors", help="the public test-vector corpus")
+    vec_sub = vectors.add_subparsers(dest="vectors_command", metavar="SUBCOMMAND")
+    vec_sub.required = True
+    gen = vec_sub.add_parser("generate", help="regenerate the corpus from the spec")
+    gen.add_argument("--out", default="vectors", help="output folder (default: vectors/)")
+    gen.set_defaults(func=_cmd_vectors_generate)
+    chk = vec_sub.add_parser("check", help="check the implementation against the corpus")
+    chk.add_argument("--dir", default="vectors", help="corpus folder (default: vectors/)")
+    chk.add_argument("--json", action="store_true", help="print JSON for machines")
+    chk.set_defaults(func=_cmd_vectors_check)
+
+    prove = sub.add_parser(
+        "prove",
+        help="run the Z3 proof suite (the main job)",
+        description=(
+            "Prove every theorem (or the NAMEd ones), each with its vacuity check and "
+            "negative control. Exit 0 only when every theorem is proved."
+        ),
+    )
+    prove.add_argument("names", nargs="*", metavar="NAME", help="theorems to run (default: all)")
+    prove.add_argument("--json", metavar="FILE", default=None, help="write results as JSON")
+    prove.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="per-query timeout in seconds"
+    )
+    prove.set_defaults(func=_cmd_prove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

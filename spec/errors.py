@@ -1,0 +1,94 @@
+"""Typed errors of the executable specification.
+
+Spec: PROJECT adr.0001 - error codes are shared strings (docs/adr/0001-pcr-contract.md).
+The codes are the contract spec and impl share: differential tests compare them,
+vectors record them. Add codes; never rename one.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable UPPER_SNAKE error codes (docs/adr/0001-pcr-contract.md)."""
+
+    INVALID_DOCUMENT = "INVALID_DOCUMENT"
+    UNKNOWN_ALGORITHM = "UNKNOWN_ALGORITHM"
+    NO_BANKS = "NO_BANKS"
+    DUPLICATE_BANK = "DUPLICATE_BANK"
+    UNKNOWN_OPERATION = "UNKNOWN_OPERATION"
+    INVALID_HEX = "INVALID_HEX"
+    DIGEST_SIZE_MISMATCH = "DIGEST_SIZE_MISMATCH"
+    PCR_INDEX_OUT_OF_RANGE = "PCR_INDEX_OUT_OF_RANGE"
+    INVALID_LOCALITY = "INVALID_LOCALITY"
+    EVENT_DATA_TOO_LARGE = "EVENT_DATA_TOO_LARGE"
+    LOCALITY_NOT_ALLOWED = "LOCALITY_NOT_ALLOWED"
+    NOT_STARTED = "NOT_STARTED"
+    ALREADY_STARTED = "ALREADY_STARTED"
+    NO_SAVED_STATE = "NO_SAVED_STATE"
+    HCRTM_STATE_MISMATCH = "HCRTM_STATE_MISMATCH"
+    STARTUP_LOCALITY_MISMATCH = "STARTUP_LOCALITY_MISMATCH"
+    HCRTM_AFTER_STARTUP = "HCRTM_AFTER_STARTUP"
+    DRTM_BEFORE_STARTUP = "DRTM_BEFORE_STARTUP"
+    TRUNCATED = "TRUNCATED"
+    TRAILING_BYTES = "TRAILING_BYTES"
+    INVALID_SELECT_SIZE = "INVALID_SELECT_SIZE"
+    TOO_MANY_BANKS = "TOO_MANY_BANKS"
+    MISSING_PCR_VALUE = "MISSING_PCR_VALUE"
+
+
+class SpecError(Exception):
+    """Root of every error this package raises on bad input or refused operations."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        field: str | None = None,
+        offset: int | None = None,
+        operation: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.offset = offset
+        self.operation = operation
+
+    def __str__(self) -> str:
+        where = []
+        if self.operation is not None:
+            where.append(f"operation {self.operation}")
+        if self.field is not None:
+            where.append(f"field {self.field}")
+        if self.offset is not None:
+            where.append(f"offset {self.offset}")
+        suffix = f" ({', '.join(where)})" if where else ""
+        return f"{self.code}: {self.message}{suffix}"
+
+
+class MalformedInputError(SpecError):
+    """The input is not a well-formed document or structure."""
+
+
+class TpmRefusalError(SpecError):
+    """A TPM would refuse this command; `tpm_rc` is the TPM_RC it returns."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        tpm_rc: int,
+        field: str | None = None,
+        offset: int | None = None,
+        operation: int | None = None,
+    ) -> None:
+        super().__init__(code, message, field=field, offset=offset, operation=operation)
+        self.tpm_rc = tpm_rc
+
+
+class UsageError(SpecError):
+    """An operation was asked for in a state where it has no meaning (e.g. DRTM before Startup)."""
