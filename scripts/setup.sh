@@ -25,6 +25,6 @@ PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip "setuptools>=68" wheel
+.venv/bin/python -m pip install -q --upgrade pip "setuptools>=77" wheel
 .venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: done ($(.venv/bin/python --version), $(.venv/bin/chainoftrust --help >/dev/null && echo 'chainoftrust CLI ok'))"
