@@ -38,23 +38,54 @@ def _error_object(err: Any) -> dict[str, Any]:
     }
 
 
+class _DocumentError(Exception):
+    """The file is not a JSON document we accept (before any schema check)."""
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DocumentError(f"duplicate key {key!r} in a JSON object")
+        obj[key] = value
+    return obj
+
+
+def _load_json_document(raw: bytes) -> Any:
+    """Decode UTF-8 JSON, refusing duplicate keys; every failure is a _DocumentError."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _DocumentError(f"not UTF-8: byte {exc.start} cannot be decoded") from exc
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise _DocumentError(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise _DocumentError("not accepted: JSON nested too deeply") from exc
+    except ValueError as exc:  # e.g. integers beyond Python's digit limit
+        raise _DocumentError(f"not accepted: {exc}") from exc
+
+
 def _cmd_pcr_predict(args: argparse.Namespace) -> int:
     from chainoftrust.impl.errors import ImplError  # noqa: PLC0415 (lazy: fast start)
     from chainoftrust.impl.predict import predict  # noqa: PLC0415
 
     try:
-        text = Path(args.ops).read_text(encoding="utf-8")
+        raw = Path(args.ops).read_bytes()
     except OSError as exc:
         sys.stderr.write(f"chainoftrust: cannot read {args.ops}: {exc.strerror}\n")
         return EXIT_USAGE
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = _load_json_document(raw)
+    except _DocumentError as exc:
         obj = {
             "error": {
                 "code": "INVALID_DOCUMENT",
                 "operation": None,
-                "message": f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                "message": str(exc),
                 "field": None,
             }
         }
@@ -110,6 +141,132 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return run_cli(args.names, json_out=args.json, timeout=args.timeout)
 
 
+def _read_bytes(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        sys.stderr.write(f"chainoftrust: cannot read {path}: {exc.strerror}\n")
+        return None
+
+
+def _load_log(args: argparse.Namespace) -> Any:
+    """Parse the event log named by args.log; None (after reporting) when it cannot be."""
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.eventlog import parse_event_log  # noqa: PLC0415
+
+    data = _read_bytes(args.log)
+    if data is None:
+        return None
+    try:
+        return parse_event_log(data)
+    except ImplError as err:
+        _report_error(args, _error_object(err))
+        return None
+
+
+def _cmd_eventlog_show(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.eventlog import check_event_data, format_event_table  # noqa: PLC0415
+
+    log = _load_log(args)
+    if log is None:
+        return EXIT_FAILURE
+    checks = check_event_data(log)
+    if args.json:
+        out = log.to_json()
+        out["dataChecks"] = [c.to_json() for c in checks]
+        _print_json(out)
+    else:
+        sys.stdout.write(format_event_table(log, checks))
+    return EXIT_OK
+
+
+def _cmd_eventlog_replay(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.eventlog import replay_event_log  # noqa: PLC0415
+
+    log = _load_log(args)
+    if log is None:
+        return EXIT_FAILURE
+    try:
+        replay = replay_event_log(log, strict=args.strict)
+    except ImplError as err:
+        return _report_error(args, _error_object(err))
+    out = replay.to_json()
+    if args.json:
+        _print_json(out)
+        return EXIT_OK
+    for bank, values in out["pcrs"].items():
+        sys.stdout.write(f"{bank}:\n")
+        for index, value in values.items():
+            sys.stdout.write(f"  {int(index):2d}: 0x{value.upper()}\n")
+    for warning in out["warnings"]:
+        where = "" if warning["event"] is None else f" (event {warning['event']})"
+        sys.stderr.write(f"warning: {warning['code']}{where}: {warning['message']}\n")
+    return EXIT_OK
+
+
+def _cmd_eventlog_verify(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.eventlog import (  # noqa: PLC0415
+        format_verdict,
+        parse_pcr_values,
+        verify_event_log,
+    )
+
+    log = _load_log(args)
+    if log is None:
+        return EXIT_FAILURE
+    raw = _read_bytes(args.pcrs)
+    if raw is None:
+        return EXIT_USAGE
+    try:
+        pcrs = parse_pcr_values(raw.decode("utf-8", errors="replace"))
+        verdict = verify_event_log(log, pcrs, strict=args.strict)
+    except ImplError as err:
+        return _report_error(args, _error_object(err))
+    out = verdict.to_json()
+    if args.json:
+        _print_json(out)
+    else:
+        sys.stdout.write(format_verdict(verdict))
+    return EXIT_OK if out["result"] == "match" else EXIT_FAILURE
+
+
+def _add_eventlog_parser(sub: Any) -> None:
+    evl = sub.add_parser(
+        "eventlog",
+        help="TCG PC Client event logs: show, replay, verify (runs on impl)",
+        description=(
+            "Read a TCG PC Client event log (SHA-1 or crypto-agile format, e.g. "
+            "/sys/kernel/security/tpm0/binary_bios_measurements)."
+        ),
+    )
+    evl_sub = evl.add_subparsers(dest="eventlog_command", metavar="SUBCOMMAND")
+    evl_sub.required = True
+    show = evl_sub.add_parser("show", help="list the events with parsed data and data checks")
+    show.add_argument("log", metavar="LOG")
+    show.add_argument("--json", action="store_true", help="print JSON for machines")
+    show.set_defaults(func=_cmd_eventlog_show)
+    replay = evl_sub.add_parser("replay", help="the PCR values the log implies, per bank")
+    replay.add_argument("log", metavar="LOG")
+    replay.add_argument("--json", action="store_true", help="print JSON for machines")
+    replay.add_argument("--strict", action="store_true", help="findings are errors")
+    replay.set_defaults(func=_cmd_eventlog_replay)
+    verify = evl_sub.add_parser(
+        "verify",
+        help="compare the replay with PCR values (tpm2_pcrread output or JSON)",
+        description=(
+            "Exit 0 when every supplied PCR that the log names matches its replay, "
+            "1 on a mismatch or a malformed log, 2 when a file cannot be read."
+        ),
+    )
+    verify.add_argument("log", metavar="LOG")
+    verify.add_argument("--pcrs", required=True, metavar="FILE", help="PCR values to verify")
+    verify.add_argument("--strict", action="store_true", help="findings are errors")
+    verify.add_argument("--json", action="store_true", help="print JSON for machines")
+    verify.set_defaults(func=_cmd_eventlog_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainoftrust",
@@ -134,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("ops", metavar="OPS.json", help="the operations document")
     predict.add_argument("--json", action="store_true", help="print JSON for machines")
     predict.set_defaults(func=_cmd_pcr_predict)
+
+    _add_eventlog_parser(sub)
 
     vectors = sub.add_parser("vectors", help="the public test-vector corpus")
     vec_sub = vectors.add_subparsers(dest="vectors_command", metavar="SUBCOMMAND")

@@ -1,0 +1,374 @@
+"""Replay of a parsed event log and the event-data checks (docs/adr/0002-eventlog-contract.md).
+
+Sources: PFP 1.05r23 (Events table and the PCRs it places each type in; EV_SEPARATOR;
+TCG_EfiStartupLocalityEvent; EV_EFI_HCRTM_EVENT; UEFI_VARIABLE_DATA), ms-tpm-20-ref
+`PCRStartup` (start values: 17-22 all ones, PCR 0's last byte the startup locality) and
+`PcrDrtm` before Startup (H-CRTM: PCR 0 = 00..04, then extend). The hot loop binds
+hashlib constructors once and keeps each bank as a list of 24 values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chainoftrust.impl import _uefi
+from chainoftrust.impl._eventlog_parse import EventLog, EventLogEntry, EventType, alg_label
+from chainoftrust.impl.errors import ErrorCode, MalformedInputError
+from chainoftrust.impl.hashes import HashAlg, hash_alg_name, hasher_factory
+
+PCR_COUNT = 24
+_ET = EventType
+_NO_ACTION = int(_ET.EV_NO_ACTION)
+_SEPARATOR = int(_ET.EV_SEPARATOR)
+_HCRTM = int(_ET.EV_EFI_HCRTM_EVENT)
+_KNOWN_TYPES = frozenset(int(t) for t in EventType)
+
+# PFP "Events" table: the PCRs (of 0-7, the range the PFP governs) each type may extend.
+# Types the PFP leaves to the OS or deprecates without a placement (EV_EVENT_TAG, EV_IPL,
+# EV_IPL_PARTITION_DATA, EV_PREBOOT_CERT, EV_UNUSED) and every event in PCRs 8-23 are
+# not checked.
+_ALLOWED_PCRS: dict[int, frozenset[int]] = {
+    int(t): frozenset(p)
+    for t, p in (
+        (_ET.EV_POST_CODE, (0,)),
+        (_ET.EV_NO_ACTION, (0, 6)),
+        (_ET.EV_SEPARATOR, range(8)),
+        (_ET.EV_ACTION, range(1, 7)),
+        (_ET.EV_S_CRTM_CONTENTS, (0,)),
+        (_ET.EV_S_CRTM_VERSION, (0,)),
+        (_ET.EV_CPU_MICROCODE, (1,)),
+        (_ET.EV_PLATFORM_CONFIG_FLAGS, (1,)),
+        (_ET.EV_TABLE_OF_DEVICES, (1,)),
+        (_ET.EV_COMPACT_HASH, range(4, 8)),
+        (_ET.EV_NONHOST_CODE, (0, 2)),
+        (_ET.EV_NONHOST_CONFIG, (1, 3)),
+        (_ET.EV_NONHOST_INFO, (0,)),
+        (_ET.EV_OMIT_BOOT_DEVICE_EVENTS, (4,)),
+        (_ET.EV_EFI_VARIABLE_DRIVER_CONFIG, (1, 3, 5, 7)),
+        (_ET.EV_EFI_VARIABLE_BOOT, (1,)),
+        (_ET.EV_EFI_BOOT_SERVICES_APPLICATION, (2, 4)),
+        (_ET.EV_EFI_BOOT_SERVICES_DRIVER, (0, 2)),
+        (_ET.EV_EFI_RUNTIME_SERVICES_DRIVER, (0, 2)),
+        (_ET.EV_EFI_GPT_EVENT, (5,)),
+        (_ET.EV_EFI_ACTION, range(1, 8)),
+        (_ET.EV_EFI_PLATFORM_FIRMWARE_BLOB, (0, 2, 4)),
+        (_ET.EV_EFI_HANDOFF_TABLES, (1,)),
+        (_ET.EV_EFI_PLATFORM_FIRMWARE_BLOB2, (0, 2, 4)),
+        (_ET.EV_EFI_HANDOFF_TABLES2, (1,)),
+        (_ET.EV_EFI_VARIABLE_BOOT2, (1,)),
+        (_ET.EV_EFI_GPT_EVENT2, (5,)),
+        (_ET.EV_EFI_HCRTM_EVENT, (0,)),
+        (_ET.EV_EFI_VARIABLE_AUTHORITY, (7,)),
+        (_ET.EV_EFI_SPDM_FIRMWARE_BLOB, (2,)),
+        (_ET.EV_EFI_SPDM_FIRMWARE_CONFIG, (3,)),
+        (_ET.EV_EFI_SPDM_DEVICE_POLICY, (7,)),
+        (_ET.EV_EFI_SPDM_DEVICE_AUTHORITY, (7,)),
+    )
+}
+# Extending events the PFP allows after a PCR's separator (ADR 0002 rule 7).
+_AFTER_SEPARATOR_OK = frozenset(
+    {(5, int(_ET.EV_EFI_ACTION)), (7, int(_ET.EV_EFI_VARIABLE_AUTHORITY))}
+)
+
+# Types whose digest is a digest of their data (ADR 0002 "Event data checks").
+_WHOLE_DATA_TYPES = frozenset(
+    int(t)
+    for t in (
+        _ET.EV_SEPARATOR,
+        _ET.EV_S_CRTM_VERSION,
+        _ET.EV_EFI_VARIABLE_DRIVER_CONFIG,
+        _ET.EV_EFI_ACTION,
+        _ET.EV_ACTION,
+        _ET.EV_EFI_GPT_EVENT,
+        _ET.EV_EVENT_TAG,
+        _ET.EV_PLATFORM_CONFIG_FLAGS,
+        _ET.EV_TABLE_OF_DEVICES,
+        _ET.EV_NONHOST_INFO,
+        _ET.EV_OMIT_BOOT_DEVICE_EVENTS,
+    )
+)
+_VARIABLE_BOOT_TYPES = frozenset({int(_ET.EV_EFI_VARIABLE_BOOT), int(_ET.EV_EFI_VARIABLE_BOOT2)})
+_AUTHORITY = int(_ET.EV_EFI_VARIABLE_AUTHORITY)
+CHECKED_TYPES = _WHOLE_DATA_TYPES | _VARIABLE_BOOT_TYPES | {_AUTHORITY}
+_SEPARATOR_ERROR_DATA = frozenset({b"\x01\x00\x00\x00", b"\xff\xff\xff\xff"})
+QUIRK_VARIABLE_BOOT = "efi_variable_boot_whole_data"
+QUIRK_AUTHORITY_BYTE = "efi_variable_authority_trailing_byte"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayWarning:
+    """A finding of the replay: `event` is the event's index, None for per-log findings."""
+
+    code: ErrorCode
+    event: int | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": str(self.code), "event": self.event, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """PCR values a log implies. `pcrs[bank][pcr]` lists the PCRs the log names;
+    `extended_by[bank][pcr]` the indices of the events that extended it in that bank."""
+
+    pcrs: dict[str, dict[int, bytes]]
+    extended_by: dict[str, dict[int, tuple[int, ...]]]
+    warnings: tuple[ReplayWarning, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pcrs": {
+                bank: {str(p): v.hex() for p, v in sorted(values.items())}
+                for bank, values in self.pcrs.items()
+            },
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DataCheck:
+    """Whether an event's digests are digests of its data (per bank)."""
+
+    event: int
+    type: int
+    status: str  # "match" | "match_quirk" | "mismatch" | "separator_error"
+    banks: dict[str, str]
+    quirk: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "type": EventType.name_of(self.type),
+            "status": self.status,
+            "banks": dict(self.banks),
+            "quirk": self.quirk,
+        }
+
+
+_FACTORIES: dict[int, Any] = {int(a): hasher_factory(a) for a in HashAlg}
+_NAMES: dict[int, str] = {int(a): hash_alg_name(a) for a in HashAlg}
+
+
+def _known_digests(entry: EventLogEntry) -> list[tuple[int, bytes, Any]]:
+    # an algorithm we do not know cannot be recomputed: skipped
+    return [(a, d, _FACTORIES[a]) for a, d in entry.digests if a in _FACTORIES]
+
+
+def _compare(digests: list[tuple[int, bytes, Any]], data: bytes) -> dict[str, bool]:
+    return {_NAMES[a]: f(data).digest() == d for a, d, f in digests}
+
+
+def check_event(entry: EventLogEntry) -> DataCheck | None:
+    """The data check of one event (None when its type is not checked).
+
+    (1) EV_SEPARATOR whose data is an error value: separator_error. (2) Whole-data types:
+    H(data) in every bank. (3) EV_EFI_VARIABLE_BOOT(2): H(VariableData) (PFP), else
+    H(UEFI_VARIABLE_DATA) (firmware quirk). (4) EV_EFI_VARIABLE_AUTHORITY: H(data), else
+    H(data without its last byte) (shim quirk).
+    """
+    etype = entry.type
+    if etype not in CHECKED_TYPES:
+        return None
+    digests = _known_digests(entry)
+    data = entry.data
+    quirk: str | None = None
+    if etype in _VARIABLE_BOOT_TYPES:
+        # (3)
+        parts = _uefi.split_uefi_variable(data)
+        result = _compare(digests, parts[1]) if parts is not None else None
+        if result is None or not all(result.values()):
+            whole = _compare(digests, data)
+            if whole and all(whole.values()):
+                result, quirk = whole, QUIRK_VARIABLE_BOOT
+            elif result is None:
+                result = whole
+    else:
+        # (2), (4)
+        result = _compare(digests, data)
+        if etype == _AUTHORITY and data and not all(result.values()):
+            trimmed = _compare(digests, data[:-1])
+            if trimmed and all(trimmed.values()):
+                result, quirk = trimmed, QUIRK_AUTHORITY_BYTE
+    banks = {name: ("match" if ok else "mismatch") for name, ok in result.items()}
+    if etype == _SEPARATOR and data in _SEPARATOR_ERROR_DATA:
+        status = "separator_error"  # (1)
+    elif not result or not all(result.values()):
+        status = "mismatch"
+    else:
+        status = "match" if quirk is None else "match_quirk"
+    return DataCheck(entry.index, etype, status, banks, quirk)
+
+
+def check_event_data(log: EventLog) -> tuple[DataCheck, ...]:
+    """Recompute the digests of the events whose digest is defined over their data."""
+    out = []
+    for entry in log.events:
+        if entry.type in CHECKED_TYPES:
+            check = check_event(entry)
+            if check is not None:
+                out.append(check)
+    return tuple(out)
+
+
+class _Findings:
+    """Collects warnings; under strict mode the first one raises instead."""
+
+    __slots__ = ("items", "strict")
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.items: list[ReplayWarning] = []
+
+    def add(self, code: ErrorCode, entry: EventLogEntry | None, message: str, field: str) -> None:
+        if self.strict and entry is not None:
+            raise MalformedInputError(
+                code, message, field=f"events[{entry.index}]{field}", offset=entry.offset
+            )
+        self.items.append(ReplayWarning(code, None if entry is None else entry.index, message))
+
+
+def _banks(log: EventLog) -> tuple[list[int], list[int]]:
+    """(known bank ids ascending, unknown Spec ID algorithm ids in log order)."""
+    if log.spec_id is None:
+        return [int(HashAlg.SHA1)], []
+    known, unknown = [], []
+    for alg, _size in log.spec_id.algorithms:
+        (known if alg in HashAlg._value2member_map_ else unknown).append(alg)
+    return sorted(known), unknown
+
+
+def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
+    """Replay `log` into PCR values per bank (ADR 0002 replay rules 1-7).
+
+    (1) Banks: the Spec ID's known algorithms, or sha1. (2) Start values: 17-22 all ones,
+    others zero. Per event: (3) PCR >= 24: not replayed. (4) Type and PCR placement
+    findings. (5) EV_NO_ACTION never extends; a StartupLocality event sets PCR 0's last
+    byte before any extend of PCR 0. (6) An EV_EFI_HCRTM_EVENT as first extend of PCR 0
+    sets PCR 0 to 00..04 first. (7) Extend each bank the event has a digest for. (8) Data
+    checks. Then per-log findings.
+    """
+    findings = _Findings(strict)
+    add = findings.add
+    # (1), (2)
+    bank_ids, unknown = _banks(log)
+    state: dict[int, list[bytes]] = {}
+    ctors: dict[int, Any] = {}
+    used: dict[int, dict[int, list[int]]] = {}
+    for alg in bank_ids:
+        size = len(hasher_factory(HashAlg(alg))().digest())
+        state[alg] = [b"\xff" * size if 17 <= p <= 22 else bytes(size) for p in range(PCR_COUNT)]
+        ctors[alg] = hasher_factory(HashAlg(alg))
+        used[alg] = {}
+    nbanks = len(bank_ids)
+    named: set[int] = set()
+    separated: set[int] = set()
+    pcr0_extended = False
+    locality_seen = False
+    hcrtm_applied = False
+    allowed_get = _ALLOWED_PCRS.get
+    for entry in log.events[1:] if log.spec_id is not None else log.events:
+        pcr = entry.pcr
+        etype = entry.type
+        # (3)
+        if pcr >= PCR_COUNT:
+            add(ErrorCode.PCR_OUT_OF_RANGE, entry, f"PCR {pcr} is not a PCR", ".pcrIndex")
+            continue
+        # (4)
+        if etype not in _KNOWN_TYPES:
+            add(ErrorCode.UNKNOWN_EVENT_TYPE, entry, f"type 0x{etype:08x}", ".eventType")
+        elif pcr < 8:
+            allowed = allowed_get(etype)
+            if allowed is not None and pcr not in allowed:
+                add(
+                    ErrorCode.UNEXPECTED_PCR,
+                    entry,
+                    f"the PFP does not place {EventType.name_of(etype)} in PCR {pcr}",
+                    ".pcrIndex",
+                )
+        # (5)
+        if etype == _NO_ACTION:
+            locality = _uefi.startup_locality(pcr, etype, entry.data)
+            if locality is None:
+                continue
+            named.add(0)
+            if locality_seen:
+                add(ErrorCode.DUPLICATE_STARTUP_LOCALITY, entry, "ignored", ".event")
+            elif pcr0_extended:
+                add(ErrorCode.STARTUP_LOCALITY_AFTER_EXTEND, entry, "ignored", ".event")
+            elif locality not in (0, 3, 4):
+                raise MalformedInputError(
+                    ErrorCode.INVALID_STARTUP_LOCALITY,
+                    f"StartupLocality {locality}: TPM2_Startup is accepted at 0 or 3; 4 is H-CRTM",
+                    field=f"events[{entry.index}].event",
+                    offset=entry.offset,
+                )
+            else:
+                for alg in bank_ids:
+                    old = state[alg][0]
+                    state[alg][0] = old[:-1] + bytes((locality,))
+                hcrtm_applied = locality == 4
+            locality_seen = True
+            continue
+        named.add(pcr)
+        if pcr < 8 and pcr in separated and (pcr, etype) not in _AFTER_SEPARATOR_OK:
+            add(
+                ErrorCode.EVENT_AFTER_SEPARATOR,
+                entry,
+                f"{EventType.name_of(etype)} in PCR {pcr} after its EV_SEPARATOR",
+                "",
+            )
+        if pcr == 0 and not pcr0_extended:
+            pcr0_extended = True
+            # (6)
+            if etype == _HCRTM and not hcrtm_applied:
+                for alg in bank_ids:
+                    old = state[alg][0]
+                    state[alg][0] = bytes(len(old) - 1) + b"\x04"
+        if etype == _SEPARATOR and pcr < 8:
+            separated.add(pcr)
+        # (7)
+        found = 0
+        for alg, digest in entry.digests:
+            values = state.get(alg)
+            if values is None:
+                continue
+            values[pcr] = ctors[alg](values[pcr] + digest).digest()
+            used[alg].setdefault(pcr, []).append(entry.index)
+            found += 1
+        if found != nbanks:
+            present = {alg for alg, _ in entry.digests}
+            for alg in bank_ids:
+                if alg not in present:
+                    name = hash_alg_name(HashAlg(alg))
+                    add(ErrorCode.MISSING_BANK_DIGEST, entry, f"no {name} digest", ".digests")
+        # (8)
+        if etype in CHECKED_TYPES:
+            check = check_event(entry)
+            if check is not None and check.status == "mismatch":
+                bad = sorted(b for b, s in check.banks.items() if s == "mismatch")
+                add(
+                    ErrorCode.DATA_DIGEST_MISMATCH,
+                    entry,
+                    f"{EventType.name_of(etype)} digest is not the digest of its data"
+                    + (f" ({', '.join(bad)})" if bad else ""),
+                    ".digests",
+                )
+    for alg in unknown:
+        findings.items.append(
+            ReplayWarning(
+                ErrorCode.UNKNOWN_ALGORITHM_SKIPPED,
+                None,
+                f"algorithm {alg_label(alg)} of the Spec ID event is not known: not replayed",
+            )
+        )
+    order = sorted(named)
+    return Replay(
+        pcrs={hash_alg_name(HashAlg(a)): {p: state[a][p] for p in order} for a in bank_ids},
+        extended_by={
+            hash_alg_name(HashAlg(a)): {p: tuple(used[a].get(p, ())) for p in order}
+            for a in bank_ids
+        },
+        warnings=tuple(findings.items),
+    )
