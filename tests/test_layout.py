@@ -122,13 +122,17 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
         [str(bindir / "python"), "-c", "import chainoftrust.spec.pcr, chainoftrust.spec.predict"],
         cwd=tmp_path,
     )
-    assert spec_only.returncode == 0, "the spec must import with the stdlib alone: " + spec_only.stderr
+    assert spec_only.returncode == 0, (
+        "the spec must import with the stdlib alone: " + spec_only.stderr
+    )
 
 
 @pytest.mark.slow
 def test_editable_install_into_a_fresh_venv_runs(tmp_path: Path) -> None:
     bindir = _fresh_venv(tmp_path / "venv")
-    inst = _run([str(bindir / "python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)])
+    inst = _run(
+        [str(bindir / "python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(ROOT)]
+    )
     assert inst.returncode == 0, inst.stderr
     helped = _run([str(bindir / "chainoftrust"), "--help"], cwd=tmp_path)
     assert helped.returncode == 0, helped.stderr
