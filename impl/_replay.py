@@ -66,33 +66,37 @@ _ALLOWED_PCRS: dict[int, frozenset[int]] = {
         (_ET.EV_EFI_SPDM_DEVICE_AUTHORITY, (7,)),
     )
 }
-# Extending events the PFP allows after a PCR's separator (ADR 0002 rule 7).
-_AFTER_SEPARATOR_OK = frozenset(
-    {(5, int(_ET.EV_EFI_ACTION)), (7, int(_ET.EV_EFI_VARIABLE_AUTHORITY))}
-)
+# EVENT_AFTER_SEPARATOR (ADR 0002 Amendment 1 item 1): firmware measures boot applications
+# (PCR 4), the GPT (PCR 5) and boot variables (PCR 1) after the separators, so only a
+# second EV_SEPARATOR in one PCR 0-7, and a Secure Boot policy variable
+# (EV_EFI_VARIABLE_DRIVER_CONFIG) in PCR 7 after PCR 7's separator, are findings.
+_DRIVER_CONFIG = int(_ET.EV_EFI_VARIABLE_DRIVER_CONFIG)
+_SECURE_BOOT_PCR = 7
 
-# Types whose digest is a digest of their data (ADR 0002 "Event data checks").
+# Types whose digest is a digest of their whole data (ADR 0002 "Event data checks" as
+# narrowed by Amendment 1 item 2: the types every real log of the corpus digests that way;
+# EV_S_CRTM_VERSION, EV_EVENT_TAG, EV_PLATFORM_CONFIG_FLAGS, EV_TABLE_OF_DEVICES and
+# EV_NONHOST_INFO are not checked, the PFP lets firmware digest something else).
 _WHOLE_DATA_TYPES = frozenset(
     int(t)
     for t in (
         _ET.EV_SEPARATOR,
-        _ET.EV_S_CRTM_VERSION,
         _ET.EV_EFI_VARIABLE_DRIVER_CONFIG,
         _ET.EV_EFI_ACTION,
         _ET.EV_ACTION,
         _ET.EV_EFI_GPT_EVENT,
-        _ET.EV_EVENT_TAG,
-        _ET.EV_PLATFORM_CONFIG_FLAGS,
-        _ET.EV_TABLE_OF_DEVICES,
-        _ET.EV_NONHOST_INFO,
         _ET.EV_OMIT_BOOT_DEVICE_EVENTS,
     )
 )
-_VARIABLE_BOOT_TYPES = frozenset({int(_ET.EV_EFI_VARIABLE_BOOT), int(_ET.EV_EFI_VARIABLE_BOOT2)})
+_VARIABLE_BOOT = int(_ET.EV_EFI_VARIABLE_BOOT)
+_VARIABLE_BOOT2 = int(_ET.EV_EFI_VARIABLE_BOOT2)
 _AUTHORITY = int(_ET.EV_EFI_VARIABLE_AUTHORITY)
-CHECKED_TYPES = _WHOLE_DATA_TYPES | _VARIABLE_BOOT_TYPES | {_AUTHORITY}
+CHECKED_TYPES = _WHOLE_DATA_TYPES | {_VARIABLE_BOOT, _VARIABLE_BOOT2, _AUTHORITY}
 _SEPARATOR_ERROR_DATA = frozenset({b"\x01\x00\x00\x00", b"\xff\xff\xff\xff"})
+# Amendment 1 item 3: the convention that is `match` for each type, and the quirk name
+# when the other one matches instead.
 QUIRK_VARIABLE_BOOT = "efi_variable_boot_whole_data"
+QUIRK_VARIABLE_BOOT2 = "efi_variable_boot2_data_only"
 QUIRK_AUTHORITY_BYTE = "efi_variable_authority_trailing_byte"
 
 
@@ -160,40 +164,55 @@ def _compare(digests: list[tuple[int, bytes, Any]], data: bytes) -> dict[str, bo
     return {_NAMES[a]: f(data).digest() == d for a, d, f in digests}
 
 
+def _variable_data(data: bytes) -> bytes | None:
+    parts = _uefi.split_uefi_variable(data)
+    return None if parts is None else parts[1]
+
+
+def _conventions(etype: int, data: bytes) -> tuple[bytes | None, bytes | None, str | None]:
+    """(bytes the PFP digests, bytes of the known firmware quirk, the quirk's name)."""
+    if etype == _VARIABLE_BOOT:
+        # PFP: VariableData only; some firmware digests the whole UEFI_VARIABLE_DATA
+        return _variable_data(data), data, QUIRK_VARIABLE_BOOT
+    if etype == _VARIABLE_BOOT2:
+        # PFP 1.05: the whole UEFI_VARIABLE_DATA; VariableData only is the quirk
+        return data, _variable_data(data), QUIRK_VARIABLE_BOOT2
+    if etype == _AUTHORITY and data:
+        # whole data; shim measures one byte more than it digested
+        return data, data[:-1], QUIRK_AUTHORITY_BYTE
+    return data, None, None
+
+
 def check_event(entry: EventLogEntry) -> DataCheck | None:
     """The data check of one event (None when its type is not checked).
 
-    (1) EV_SEPARATOR whose data is an error value: separator_error. (2) Whole-data types:
-    H(data) in every bank. (3) EV_EFI_VARIABLE_BOOT(2): H(VariableData) (PFP), else
-    H(UEFI_VARIABLE_DATA) (firmware quirk). (4) EV_EFI_VARIABLE_AUTHORITY: H(data), else
-    H(data without its last byte) (shim quirk).
+    (1) Pick the bytes the PFP digests and, for EV_EFI_VARIABLE_BOOT, _BOOT2 and
+    _AUTHORITY, the bytes of the known firmware quirk (Amendment 1 item 3). (2) H(PFP
+    bytes) in every bank: match; else H(quirk bytes) in every bank: match_quirk; else
+    mismatch, banks as the PFP convention compares (the quirk's when the PFP bytes do not
+    decode). (3) EV_SEPARATOR whose data is an error value: separator_error.
     """
     etype = entry.type
     if etype not in CHECKED_TYPES:
         return None
     digests = _known_digests(entry)
     data = entry.data
+    # (1)
+    primary, alternative, quirk_name = _conventions(etype, data)
+    # (2)
     quirk: str | None = None
-    if etype in _VARIABLE_BOOT_TYPES:
-        # (3)
-        parts = _uefi.split_uefi_variable(data)
-        result = _compare(digests, parts[1]) if parts is not None else None
-        if result is None or not all(result.values()):
-            whole = _compare(digests, data)
-            if whole and all(whole.values()):
-                result, quirk = whole, QUIRK_VARIABLE_BOOT
-            elif result is None:
-                result = whole
-    else:
-        # (2), (4)
-        result = _compare(digests, data)
-        if etype == _AUTHORITY and data and not all(result.values()):
-            trimmed = _compare(digests, data[:-1])
-            if trimmed and all(trimmed.values()):
-                result, quirk = trimmed, QUIRK_AUTHORITY_BYTE
+    result = _compare(digests, primary) if primary is not None else None
+    if alternative is not None and (result is None or not all(result.values())):
+        other = _compare(digests, alternative)
+        if other and all(other.values()):
+            result, quirk = other, quirk_name
+        elif result is None:
+            result = other
+    if result is None:  # unreachable: the quirk bytes exist whenever the PFP's do not
+        result = {}
     banks = {name: ("match" if ok else "mismatch") for name, ok in result.items()}
     if etype == _SEPARATOR and data in _SEPARATOR_ERROR_DATA:
-        status = "separator_error"  # (1)
+        status = "separator_error"  # (3)
     elif not result or not all(result.values()):
         status = "mismatch"
     else:
@@ -233,7 +252,8 @@ def _banks(log: EventLog) -> tuple[list[int], list[int]]:
     """(known bank ids ascending, unknown Spec ID algorithm ids in log order)."""
     if log.spec_id is None:
         return [int(HashAlg.SHA1)], []
-    known, unknown = [], []
+    known: list[int] = []
+    unknown: list[int] = []
     for alg, _size in log.spec_id.algorithms:
         (known if alg in HashAlg._value2member_map_ else unknown).append(alg)
     return sorted(known), unknown
@@ -245,8 +265,10 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
     (1) Banks: the Spec ID's known algorithms, or sha1. (2) Start values: 17-22 all ones,
     others zero. Per event: (3) PCR >= 24: not replayed. (4) Type and PCR placement
     findings. (5) EV_NO_ACTION never extends; a StartupLocality event sets PCR 0's last
-    byte before any extend of PCR 0. (6) An EV_EFI_HCRTM_EVENT as first extend of PCR 0
-    sets PCR 0 to 00..04 first. (7) Extend each bank the event has a digest for. (8) Data
+    byte before any extend of PCR 0. Then EVENT_AFTER_SEPARATOR: a second EV_SEPARATOR in
+    a PCR 0-7, or EV_EFI_VARIABLE_DRIVER_CONFIG in PCR 7 after PCR 7's separator
+    (Amendment 1 item 1). (6) An EV_EFI_HCRTM_EVENT as first extend of PCR 0 sets PCR 0
+    to 00..04 first. (7) Extend each bank the event has a digest for. (8) Data
     checks. Then per-log findings.
     """
     findings = _Findings(strict)
@@ -312,11 +334,14 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
             locality_seen = True
             continue
         named.add(pcr)
-        if pcr < 8 and pcr in separated and (pcr, etype) not in _AFTER_SEPARATOR_OK:
+        if pcr in separated and (
+            etype == _SEPARATOR or (etype == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR)
+        ):
+            what = "a second EV_SEPARATOR" if etype == _SEPARATOR else "Secure Boot policy"
             add(
                 ErrorCode.EVENT_AFTER_SEPARATOR,
                 entry,
-                f"{EventType.name_of(etype)} in PCR {pcr} after its EV_SEPARATOR",
+                f"{what} ({EventType.name_of(etype)}) in PCR {pcr} after its EV_SEPARATOR",
                 "",
             )
         if pcr == 0 and not pcr0_extended:

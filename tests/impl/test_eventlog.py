@@ -374,22 +374,62 @@ def test_pcr_out_of_range_not_replayed() -> None:
     assert info.value.code == ErrorCode.PCR_OUT_OF_RANGE
 
 
-def test_event_after_separator() -> None:
+def test_second_separator_is_event_after_separator() -> None:
+    # ADR 0002 Amendment 1 item 1 (a): a second EV_SEPARATOR in the same PCR 0-7
     sep = measured(4, EV_SEPARATOR, SEP0)
-    app = measured(4, EV_EFI_BOOT_SERVICES_APPLICATION, b"img")
-    log = parse_event_log(spec_id() + sep + app)
+    log = parse_event_log(spec_id() + sep + sep)
+    out = replay_event_log(log).to_json()
+    assert codes(out["warnings"]) == [("EVENT_AFTER_SEPARATOR", 2)]
+    # the second one is still extended (a finding, not a skip)
+    pcr4 = ext(SHA256, ext(SHA256, bytes(32), h(SHA256, SEP0)), h(SHA256, SEP0))
+    assert out["pcrs"]["sha256"]["4"] == pcr4.hex()
+    with pytest.raises(MalformedInputError) as info:
+        replay_event_log(log, strict=True)
+    assert (info.value.code, info.value.field) == (ErrorCode.EVENT_AFTER_SEPARATOR, "events[2]")
+    assert info.value.offset == len(spec_id()) + len(sep)
+
+
+def test_separators_in_different_pcrs_and_above_7_are_no_finding() -> None:
+    events = [measured(p, EV_SEPARATOR, SEP0) for p in range(8)]
+    events += [measured(8, EV_SEPARATOR, SEP0), measured(8, EV_SEPARATOR, SEP0)]
+    log = parse_event_log(spec_id() + b"".join(events))
+    assert replay_event_log(log, strict=True).warnings == ()
+
+
+def test_secure_boot_policy_after_pcr7_separator() -> None:
+    # ADR 0002 Amendment 1 item 1 (b): EV_EFI_VARIABLE_DRIVER_CONFIG in PCR 7 after
+    # PCR 7's EV_SEPARATOR (Secure Boot policy changed after the transition)
+    policy = measured(7, EV_EFI_VARIABLE_DRIVER_CONFIG, uefi_variable("db", b"cert"))
+    log = parse_event_log(spec_id() + measured(7, EV_SEPARATOR, SEP0) + policy)
     out = replay_event_log(log).to_json()
     assert codes(out["warnings"]) == [("EVENT_AFTER_SEPARATOR", 2)]
     with pytest.raises(MalformedInputError) as info:
         replay_event_log(log, strict=True)
     assert (info.value.code, info.value.field) == (ErrorCode.EVENT_AFTER_SEPARATOR, "events[2]")
+    # before the separator, the same event is the normal Secure Boot policy measurement
+    ok = parse_event_log(spec_id() + policy + measured(7, EV_SEPARATOR, SEP0))
+    assert replay_event_log(ok, strict=True).warnings == ()
 
 
-def test_events_the_pfp_allows_after_separator() -> None:
-    ebs = measured(5, EV_EFI_ACTION, b"Exit Boot Services Invocation")
-    auth = measured(7, EV_EFI_VARIABLE_AUTHORITY, uefi_variable("db", b"cert"))
+@pytest.mark.parametrize(
+    ("pcr", "etype", "data", "over"),
+    [
+        # firmware measures these after the separators (ADR 0002 Amendment 1 item 1)
+        (4, EV_EFI_BOOT_SERVICES_APPLICATION, b"image path", b"PE image"),
+        (5, EV_EFI_GPT_EVENT, b"EFI PART" + bytes(100), None),
+        (1, EV_EFI_VARIABLE_BOOT, uefi_variable("Boot0001", b"\x01"), b"\x01"),
+        (5, EV_EFI_ACTION, b"Exit Boot Services Invocation", None),
+        (7, EV_EFI_VARIABLE_AUTHORITY, uefi_variable("db", b"cert"), None),
+        # EV_EFI_VARIABLE_DRIVER_CONFIG is a finding in PCR 7 only
+        (1, EV_EFI_VARIABLE_DRIVER_CONFIG, uefi_variable("SecureBoot", b"\x01"), None),
+        (5, EV_EFI_VARIABLE_DRIVER_CONFIG, uefi_variable("SecureBoot", b"\x01"), None),
+    ],
+)
+def test_events_allowed_after_separator(
+    pcr: int, etype: int, data: bytes, over: bytes | None
+) -> None:
     log = parse_event_log(
-        spec_id() + measured(5, EV_SEPARATOR, SEP0) + measured(7, EV_SEPARATOR, SEP0) + ebs + auth
+        spec_id() + measured(pcr, EV_SEPARATOR, SEP0) + measured(pcr, etype, data, over=over)
     )
     assert replay_event_log(log, strict=True).warnings == ()
 
@@ -401,15 +441,10 @@ def test_events_the_pfp_allows_after_separator() -> None:
     ("pcr", "etype", "data"),
     [
         (0, EV_SEPARATOR, SEP0),
-        (0, EV_S_CRTM_VERSION, b"1\x00.\x000\x00"),
         (7, EV_EFI_VARIABLE_DRIVER_CONFIG, uefi_variable("SecureBoot", b"\x01")),
         (5, EV_EFI_ACTION, b"Exit Boot Services Invocation"),
         (4, EV_ACTION, b"Calling INT 19h"),
         (5, EV_EFI_GPT_EVENT, b"EFI PART" + bytes(100)),
-        (9, EV_EVENT_TAG, b"tagged"),
-        (1, EV_PLATFORM_CONFIG_FLAGS, b"flags"),
-        (1, EV_TABLE_OF_DEVICES, b"devices"),
-        (0, EV_NONHOST_INFO, b"info"),
         (4, EV_OMIT_BOOT_DEVICE_EVENTS, b"omit"),
         (7, EV_EFI_VARIABLE_AUTHORITY, uefi_variable("db", b"cert")),
     ],
@@ -436,19 +471,84 @@ def test_data_check_whole_data(pcr: int, etype: int, data: bytes) -> None:
     assert info.value.code == ErrorCode.DATA_DIGEST_MISMATCH
 
 
-@pytest.mark.parametrize("etype", [EV_EFI_VARIABLE_BOOT, EV_EFI_VARIABLE_BOOT2])
-def test_data_check_variable_boot_conventions(etype: int) -> None:
+def test_data_check_variable_boot() -> None:
+    # ADR 0002 Amendment 1 item 3: EV_EFI_VARIABLE_BOOT digests VariableData (PFP);
+    # a digest of the whole UEFI_VARIABLE_DATA is the quirk efi_variable_boot_whole_data
     value = b"\x01\x00\x02\x00"
     var = uefi_variable("BootOrder", value)
-    pfp = parse_event_log(spec_id() + measured(1, etype, var, over=value))
-    (check,) = check_event_data(pfp)
-    assert (check.status, check.quirk) == ("match", None)
-    whole = parse_event_log(spec_id() + measured(1, etype, var))
-    (check,) = check_event_data(whole)
-    assert check.status == "match_quirk" and check.quirk is not None
-    assert check.banks == {"sha1": "match", "sha256": "match"}
-    wrong = parse_event_log(spec_id() + measured(1, etype, var, over=b"other"))
-    assert check_event_data(wrong)[0].status == "mismatch"
+    pfp = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT, var, over=value))
+    assert check_event_data(pfp)[0].to_json() == {
+        "event": 1,
+        "type": "EV_EFI_VARIABLE_BOOT",
+        "status": "match",
+        "banks": {"sha1": "match", "sha256": "match"},
+        "quirk": None,
+    }
+    whole = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT, var))
+    assert check_event_data(whole)[0].to_json() == {
+        "event": 1,
+        "type": "EV_EFI_VARIABLE_BOOT",
+        "status": "match_quirk",
+        "banks": {"sha1": "match", "sha256": "match"},
+        "quirk": "efi_variable_boot_whole_data",
+    }
+    assert replay_event_log(whole, strict=True).warnings == ()
+    wrong = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT, var, over=b"x"))
+    (check,) = check_event_data(wrong)
+    assert (check.status, check.quirk) == ("mismatch", None)
+    assert codes(replay_event_log(wrong).to_json()["warnings"]) == [("DATA_DIGEST_MISMATCH", 1)]
+
+
+def test_data_check_variable_boot2() -> None:
+    # ADR 0002 Amendment 1 item 3: EV_EFI_VARIABLE_BOOT2 digests the whole
+    # UEFI_VARIABLE_DATA (PFP 1.05); VariableData only is the quirk efi_variable_boot2_data_only
+    value = b"\x01\x00\x02\x00"
+    var = uefi_variable("BootOrder", value)
+    pfp = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT2, var))
+    assert check_event_data(pfp)[0].to_json() == {
+        "event": 1,
+        "type": "EV_EFI_VARIABLE_BOOT2",
+        "status": "match",
+        "banks": {"sha1": "match", "sha256": "match"},
+        "quirk": None,
+    }
+    only = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT2, var, over=value))
+    assert check_event_data(only)[0].to_json() == {
+        "event": 1,
+        "type": "EV_EFI_VARIABLE_BOOT2",
+        "status": "match_quirk",
+        "banks": {"sha1": "match", "sha256": "match"},
+        "quirk": "efi_variable_boot2_data_only",
+    }
+    assert replay_event_log(only, strict=True).warnings == ()
+    wrong = parse_event_log(spec_id() + measured(1, EV_EFI_VARIABLE_BOOT2, var, over=b"x"))
+    (check,) = check_event_data(wrong)
+    assert (check.status, check.quirk) == ("mismatch", None)
+    assert check.banks == {"sha1": "mismatch", "sha256": "mismatch"}
+
+
+@pytest.mark.parametrize("etype", [EV_EFI_VARIABLE_BOOT, EV_EFI_VARIABLE_BOOT2])
+def test_data_check_variable_boot_too_short_to_decode(etype: int) -> None:
+    # data that is no UEFI_VARIABLE_DATA: only the whole-data digest can be compared
+    data = b"short"
+    match = parse_event_log(spec_id() + measured(1, etype, data))
+    (check,) = check_event_data(match)
+    expected = "match" if etype == EV_EFI_VARIABLE_BOOT2 else "match_quirk"
+    assert check.status == expected
+    bad = parse_event_log(spec_id() + measured(1, etype, data, over=b"x"))
+    assert check_event_data(bad)[0].banks == {"sha1": "mismatch", "sha256": "mismatch"}
+
+
+def test_data_check_mixed_banks_is_mismatch() -> None:
+    # sha1 over VariableData, sha256 over the whole structure: neither convention holds
+    value = b"\x05\x00"
+    var = uefi_variable("BootOrder", value)
+    record = record2(
+        1, EV_EFI_VARIABLE_BOOT, [(SHA1, h(SHA1, value)), (SHA256, h(SHA256, var))], var
+    )
+    (check,) = check_event_data(parse_event_log(spec_id() + record))
+    assert (check.status, check.quirk) == ("mismatch", None)
+    assert check.banks == {"sha1": "match", "sha256": "mismatch"}
 
 
 def test_data_check_shim_trailing_byte() -> None:
@@ -457,7 +557,7 @@ def test_data_check_shim_trailing_byte() -> None:
         spec_id() + measured(7, EV_EFI_VARIABLE_AUTHORITY, var + b"\x00", over=var)
     )
     (check,) = check_event_data(log)
-    assert check.status == "match_quirk" and check.quirk is not None
+    assert (check.status, check.quirk) == ("match_quirk", "efi_variable_authority_trailing_byte")
     assert replay_event_log(log, strict=True).warnings == ()
 
 
@@ -470,11 +570,22 @@ def test_error_separator(value: bytes) -> None:
     assert parsed == {"kind": "separator", "value": int.from_bytes(value, "little")}
 
 
-def test_data_checks_skip_other_types() -> None:
-    log = parse_event_log(
-        spec_id() + measured(4, EV_EFI_BOOT_SERVICES_APPLICATION, b"x", over=b"y")
-    )
+@pytest.mark.parametrize(
+    ("pcr", "etype"),
+    [
+        (4, EV_EFI_BOOT_SERVICES_APPLICATION),
+        # not checked since ADR 0002 Amendment 1 item 2 (firmware digests other bytes)
+        (0, EV_S_CRTM_VERSION),
+        (9, EV_EVENT_TAG),
+        (1, EV_PLATFORM_CONFIG_FLAGS),
+        (1, EV_TABLE_OF_DEVICES),
+        (0, EV_NONHOST_INFO),
+    ],
+)
+def test_data_checks_skip_other_types(pcr: int, etype: int) -> None:
+    log = parse_event_log(spec_id() + measured(pcr, etype, b"x", over=b"ACPI DATA behind"))
     assert check_event_data(log) == ()
+    assert replay_event_log(log, strict=True).warnings == ()
 
 
 # ---------------------------------------------------------------- parsed data
