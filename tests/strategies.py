@@ -84,8 +84,8 @@ def hex_strings(draw: st.DrawFn, min_size: int = 0, max_size: int = 64) -> str:
     if case == "upper":
         return text.upper()
     if case == "mixed":
-        flips = draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
-        return "".join(c.upper() if f else c for c, f in zip(text, flips, strict=True))
+        flips = draw(st.integers(0, 2 ** len(text) - 1))  # bit i: upper-case character i
+        return "".join(c.upper() if flips >> i & 1 else c for i, c in enumerate(text))
     return text
 
 
@@ -96,6 +96,12 @@ def digests(name: str) -> st.SearchStrategy[str]:
     size = digest_size_of(name)
     special = st.sampled_from((bytes(size).hex(), (b"\xff" * size).hex()))
     return st.one_of(special, hex_strings(min_size=size, max_size=size))
+
+
+def _prefix(draw: st.DrawFn, names: Sequence[str], min_size: int, max_size: int) -> list[str]:
+    """Distinct names in random order (a permutation's prefix: nothing to reject)."""
+    order = draw(st.permutations(names))
+    return list(order[: draw(st.integers(min_size, min(max_size, len(order))))])
 
 
 @st.composite
@@ -115,9 +121,9 @@ def digests_for(
     elif mode == "empty":
         chosen = []
     else:
-        chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+        chosen = _prefix(draw, names, 0, len(names))
     if mode == "extra" and extras:
-        chosen += draw(st.lists(st.sampled_from(extras), unique=True, min_size=1, max_size=2))
+        chosen += _prefix(draw, extras, 1, 2)
     chosen = draw(st.permutations(chosen))
     return {name: draw(digests(name)) for name in chosen}
 
@@ -130,7 +136,7 @@ def bank_lists(
     names = _check_algorithms(algorithms, "algorithms")
     if max_size < 1:
         raise InvalidArgument(f"max_size must be >= 1, got {max_size}")
-    return draw(st.lists(st.sampled_from(names), min_size=1, max_size=max_size, unique=True))
+    return _prefix(draw, names, 1, max_size)
 
 
 def _weighted(often: Sequence[int], rarely: Sequence[int], ratio: int) -> st.SearchStrategy[int]:
