@@ -141,6 +141,10 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return run_cli(args.names, json_out=args.json, timeout=args.timeout)
 
 
+class _UnreadableFileError(Exception):
+    """An input file could not be read (reported already): exit 2."""
+
+
 def _read_bytes(path: str) -> bytes | None:
     try:
         return Path(path).read_bytes()
@@ -156,7 +160,7 @@ def _load_log(args: argparse.Namespace) -> Any:
 
     data = _read_bytes(args.log)
     if data is None:
-        return None
+        raise _UnreadableFileError(args.log)
     try:
         return parse_event_log(data)
     except ImplError as err:
@@ -267,6 +271,110 @@ def _add_eventlog_parser(sub: Any) -> None:
     verify.set_defaults(func=_cmd_eventlog_verify)
 
 
+def _load_ima(args: argparse.Namespace) -> Any:
+    """Parse the IMA list named by args.list (binary, or ASCII with --ascii)."""
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.ima import parse_ima_ascii, parse_ima_binary  # noqa: PLC0415
+
+    data = _read_bytes(args.list)
+    if data is None:
+        raise _UnreadableFileError(args.list)
+    try:
+        if args.ascii:
+            return parse_ima_ascii(data.decode("utf-8", errors="strict"))
+        return parse_ima_binary(data, allow_partial_tail=args.allow_partial_tail)
+    except UnicodeDecodeError as exc:
+        obj = {
+            "error": {
+                "code": "IMA_INVALID_LINE",
+                "operation": None,
+                "message": f"not UTF-8 text: byte {exc.start} cannot be decoded",
+                "field": None,
+            }
+        }
+        _report_error(args, obj)
+        return None
+    except ImplError as err:
+        _report_error(args, _error_object(err))
+        return None
+
+
+def _cmd_ima_replay(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.ima import format_ima_replay, replay_ima  # noqa: PLC0415
+
+    log = _load_ima(args)
+    if log is None:
+        return EXIT_FAILURE
+    try:
+        replay = replay_ima(log, banks=tuple(args.banks.split(",")))
+    except ImplError as err:
+        return _report_error(args, _error_object(err))
+    if args.json:
+        _print_json(replay.to_json())
+    else:
+        sys.stdout.write(format_ima_replay(replay))
+    return EXIT_OK
+
+
+def _cmd_ima_verify(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
+    from chainoftrust.impl.eventlog import parse_pcr_values  # noqa: PLC0415
+    from chainoftrust.impl.ima import format_ima_verdict, verify_ima  # noqa: PLC0415
+
+    log = _load_ima(args)
+    if log is None:
+        return EXIT_FAILURE
+    raw = _read_bytes(args.pcrs)
+    if raw is None:
+        return EXIT_USAGE
+    try:
+        pcrs = parse_pcr_values(raw.decode("utf-8", errors="replace"))
+        verdict = verify_ima(log, pcrs)
+    except ImplError as err:
+        return _report_error(args, _error_object(err))
+    out = verdict.to_json()
+    if args.json:
+        _print_json(out)
+    else:
+        sys.stdout.write(format_ima_verdict(verdict))
+    return EXIT_OK if out["result"] == "match" else EXIT_FAILURE
+
+
+def _add_ima_parser(sub: Any) -> None:
+    ima = sub.add_parser(
+        "ima",
+        help="Linux IMA measurement lists: replay, verify (runs on impl)",
+        description=(
+            "Read a Linux IMA list: binary_runtime_measurements (default) or "
+            "ascii_runtime_measurements (--ascii); templates ima, ima-ng, ima-sig, "
+            "ima-buf, ima-modsig."
+        ),
+    )
+    ima_sub = ima.add_subparsers(dest="ima_command", metavar="SUBCOMMAND")
+    ima_sub.required = True
+    for name, func, text in (
+        ("replay", _cmd_ima_replay, "template-hash check and PCR 10 replay per bank"),
+        ("verify", _cmd_ima_verify, "compare the replay (any prefix) with PCR values"),
+    ):
+        cmd = ima_sub.add_parser(name, help=text)
+        cmd.add_argument("list", metavar="LIST")
+        cmd.add_argument("--ascii", action="store_true", help="LIST is the ASCII form")
+        cmd.add_argument(
+            "--allow-partial-tail",
+            action="store_true",
+            help="accept an incomplete last entry (a list read while the kernel appends)",
+        )
+        cmd.add_argument("--json", action="store_true", help="print JSON for machines")
+        if name == "replay":
+            cmd.add_argument(
+                "--banks", default="sha1,sha256", help="banks to replay (default: sha1,sha256)"
+            )
+        else:
+            cmd.add_argument("--pcrs", required=True, metavar="FILE", help="PCR values")
+        cmd.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainoftrust",
@@ -293,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(func=_cmd_pcr_predict)
 
     _add_eventlog_parser(sub)
+    _add_ima_parser(sub)
 
     vectors = sub.add_parser("vectors", help="the public test-vector corpus")
     vec_sub = vectors.add_subparsers(dest="vectors_command", metavar="SUBCOMMAND")
@@ -325,7 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except _UnreadableFileError:
+        return EXIT_USAGE
     return code
 
 

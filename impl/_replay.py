@@ -10,12 +10,13 @@ hashlib constructors once and keeps each bank as a list of 24 values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from chainoftrust.impl import _uefi
 from chainoftrust.impl._eventlog_parse import EventLog, EventLogEntry, EventType, alg_label
 from chainoftrust.impl.errors import ErrorCode, MalformedInputError
-from chainoftrust.impl.hashes import HashAlg, hash_alg_name, hasher_factory
+from chainoftrust.impl.hashes import DIGEST_SIZES, HashAlg, hash_alg_name, hasher_factory
 
 PCR_COUNT = 24
 _ET = EventType
@@ -259,6 +260,126 @@ def _banks(log: EventLog) -> tuple[list[int], list[int]]:
     return sorted(known), unknown
 
 
+class _State:
+    """The replay's running state: PCR values per bank and what each PCR went through."""
+
+    __slots__ = (
+        "bank_ids",
+        "ctors",
+        "extended",
+        "hcrtm_applied",
+        "irregular",
+        "locality_seen",
+        "named",
+        "pcr0_extended",
+        "separated",
+        "values",
+    )
+
+    def __init__(self, bank_ids: list[int]) -> None:
+        self.bank_ids = bank_ids
+        # (2) start values: 17-22 all ones, the others zero
+        self.values: dict[int, list[bytes]] = {}
+        self.ctors: dict[int, Any] = {}
+        for alg in bank_ids:
+            size = DIGEST_SIZES[HashAlg(alg)]
+            self.values[alg] = [
+                b"\xff" * size if 17 <= p <= 22 else bytes(size) for p in range(PCR_COUNT)
+            ]
+            self.ctors[alg] = hasher_factory(HashAlg(alg))
+        # per PCR, in event order: an event index (it extended every bank) or
+        # (index, algorithms it extended) for an event that did not carry the usual banks
+        self.extended: list[list[Any]] = [[] for _ in range(PCR_COUNT)]
+        self.irregular = False
+        self.named: set[int] = set()
+        self.separated: set[int] = set()
+        self.pcr0_extended = False
+        self.locality_seen = False
+        self.hcrtm_applied = False
+
+    def extended_by(self, alg: int, pcr: int) -> tuple[int, ...]:
+        items = self.extended[pcr]
+        if not self.irregular:
+            return tuple(items)
+        out: list[int] = []
+        for item in items:
+            if item.__class__ is int:
+                out.append(item)
+            else:
+                out.extend(item[0] for a in item[1] if a == alg)
+        return tuple(out)
+
+
+def _startup_locality(st: _State, entry: EventLogEntry, locality: int, add: Any) -> None:
+    """(5) A StartupLocality event: the findings, then PCR 0's last byte."""
+    st.named.add(0)
+    if st.locality_seen:
+        add(ErrorCode.DUPLICATE_STARTUP_LOCALITY, entry, "ignored", ".event")
+    elif st.pcr0_extended:
+        add(ErrorCode.STARTUP_LOCALITY_AFTER_EXTEND, entry, "ignored", ".event")
+    elif locality not in (0, 3, 4):
+        raise MalformedInputError(
+            ErrorCode.INVALID_STARTUP_LOCALITY,
+            f"StartupLocality {locality}: TPM2_Startup is accepted at 0 or 3; 4 is H-CRTM",
+            field=f"events[{entry.index}].event",
+            offset=entry.offset,
+        )
+    else:
+        for values in st.values.values():
+            values[0] = values[0][:-1] + bytes((locality,))
+        st.hcrtm_applied = locality == 4
+    st.locality_seen = True
+
+
+def _extend_any(st: _State, entry: EventLogEntry, pcr: int, add: Any) -> None:
+    """(7) An event without the usual digests: extend each bank it has a digest for."""
+    done = []
+    for alg, digest in entry.digests:
+        values = st.values.get(alg)
+        if values is None:
+            continue
+        values[pcr] = st.ctors[alg](values[pcr] + digest).digest()
+        done.append(alg)
+    st.extended[pcr].append((entry.index, tuple(done)))
+    st.irregular = True
+    if len(done) != len(st.bank_ids):
+        present = {alg for alg, _ in entry.digests}
+        for alg in st.bank_ids:
+            if alg not in present:
+                name = hash_alg_name(HashAlg(alg))
+                add(ErrorCode.MISSING_BANK_DIGEST, entry, f"no {name} digest", ".digests")
+
+
+def _data_check(entry: EventLogEntry, add: Any) -> None:
+    """(8) DATA_DIGEST_MISMATCH when check_event says mismatch."""
+    check = check_event(entry)
+    if check is not None and check.status == "mismatch":
+        bad = sorted(b for b, s in check.banks.items() if s == "mismatch")
+        add(
+            ErrorCode.DATA_DIGEST_MISMATCH,
+            entry,
+            f"{EventType.name_of(entry.type)} digest is not the digest of its data"
+            + (f" ({', '.join(bad)})" if bad else ""),
+            ".digests",
+        )
+
+
+def _usual_layout(log: EventLog, bank_ids: list[int], unknown: list[int]) -> tuple[int, ...]:
+    """The algorithms, in order, of the usual event's digests: the Spec ID's (or sha1) when
+    all are known and there are at most 3 (the fast path's cases); else ()."""
+    if unknown:
+        return ()
+    layout = (
+        tuple(a for a, _ in log.spec_id.algorithms) if log.spec_id is not None else (bank_ids[0],)
+    )
+    return layout if len(layout) <= 3 else ()
+
+
+_UNKNOWN_TYPE: frozenset[int] = frozenset({-1})
+# type -> the PCRs 0-7 it may extend (None: not restricted); unknown types are absent
+_PLACEMENT: dict[int, frozenset[int] | None] = {t: _ALLOWED_PCRS.get(t) for t in _KNOWN_TYPES}
+
+
 def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
     """Replay `log` into PCR values per bank (ADR 0002 replay rules 1-7).
 
@@ -270,27 +391,30 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
     (Amendment 1 item 1). (6) An EV_EFI_HCRTM_EVENT as first extend of PCR 0 sets PCR 0
     to 00..04 first. (7) Extend each bank the event has a digest for. (8) Data
     checks. Then per-log findings.
+
+    Speed: the event that carries exactly the usual digests (the Spec ID's algorithms in
+    its order, at most 3) is extended and data-checked inline with the constructors
+    bound once; any other event, and any data check that does not match at once, takes
+    the general path (`_extend_any`, `check_event`), so the results are the same.
     """
     findings = _Findings(strict)
     add = findings.add
     # (1), (2)
     bank_ids, unknown = _banks(log)
-    state: dict[int, list[bytes]] = {}
-    ctors: dict[int, Any] = {}
-    used: dict[int, dict[int, list[int]]] = {}
-    for alg in bank_ids:
-        size = len(hasher_factory(HashAlg(alg))().digest())
-        state[alg] = [b"\xff" * size if 17 <= p <= 22 else bytes(size) for p in range(PCR_COUNT)]
-        ctors[alg] = hasher_factory(HashAlg(alg))
-        used[alg] = {}
-    nbanks = len(bank_ids)
-    named: set[int] = set()
-    separated: set[int] = set()
-    pcr0_extended = False
-    locality_seen = False
-    hcrtm_applied = False
-    allowed_get = _ALLOWED_PCRS.get
-    for entry in log.events[1:] if log.spec_id is not None else log.events:
+    st = _State(bank_ids)
+    layout = _usual_layout(log, bank_ids, unknown)
+    n = len(layout)
+    x1, x2, x3 = (*layout, -1, -1, -1)[:3]
+    s1, s2, s3 = (*(st.values[a] for a in layout), [], [], [])[:3]
+    h1, h2, h3 = (*(st.ctors[a] for a in layout), None, None, None)[:3]
+    extended = st.extended
+    named_add = st.named.add
+    separated = st.separated
+    placement_get = _PLACEMENT.get
+    unknown_type = _UNKNOWN_TYPE
+    checked_types = CHECKED_TYPES
+    events = log.events
+    for entry in islice(events, 1, None) if log.spec_id is not None else events:
         pcr = entry.pcr
         etype = entry.type
         # (3)
@@ -298,88 +422,86 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
             add(ErrorCode.PCR_OUT_OF_RANGE, entry, f"PCR {pcr} is not a PCR", ".pcrIndex")
             continue
         # (4)
-        if etype not in _KNOWN_TYPES:
+        allowed = placement_get(etype, unknown_type)
+        if allowed is unknown_type:
             add(ErrorCode.UNKNOWN_EVENT_TYPE, entry, f"type 0x{etype:08x}", ".eventType")
-        elif pcr < 8:
-            allowed = allowed_get(etype)
-            if allowed is not None and pcr not in allowed:
-                add(
-                    ErrorCode.UNEXPECTED_PCR,
-                    entry,
-                    f"the PFP does not place {EventType.name_of(etype)} in PCR {pcr}",
-                    ".pcrIndex",
-                )
+        elif pcr < 8 and allowed is not None and pcr not in allowed:
+            add(
+                ErrorCode.UNEXPECTED_PCR,
+                entry,
+                f"the PFP does not place {EventType.name_of(etype)} in PCR {pcr}",
+                ".pcrIndex",
+            )
         # (5)
         if etype == _NO_ACTION:
             locality = _uefi.startup_locality(pcr, etype, entry.data)
-            if locality is None:
-                continue
-            named.add(0)
-            if locality_seen:
-                add(ErrorCode.DUPLICATE_STARTUP_LOCALITY, entry, "ignored", ".event")
-            elif pcr0_extended:
-                add(ErrorCode.STARTUP_LOCALITY_AFTER_EXTEND, entry, "ignored", ".event")
-            elif locality not in (0, 3, 4):
-                raise MalformedInputError(
-                    ErrorCode.INVALID_STARTUP_LOCALITY,
-                    f"StartupLocality {locality}: TPM2_Startup is accepted at 0 or 3; 4 is H-CRTM",
-                    field=f"events[{entry.index}].event",
-                    offset=entry.offset,
-                )
-            else:
-                for alg in bank_ids:
-                    old = state[alg][0]
-                    state[alg][0] = old[:-1] + bytes((locality,))
-                hcrtm_applied = locality == 4
-            locality_seen = True
+            if locality is not None:
+                _startup_locality(st, entry, locality, add)
             continue
-        named.add(pcr)
-        if pcr in separated and (
-            etype == _SEPARATOR or (etype == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR)
-        ):
-            what = "a second EV_SEPARATOR" if etype == _SEPARATOR else "Secure Boot policy"
-            add(
-                ErrorCode.EVENT_AFTER_SEPARATOR,
-                entry,
-                f"{what} ({EventType.name_of(etype)}) in PCR {pcr} after its EV_SEPARATOR",
-                "",
-            )
-        if pcr == 0 and not pcr0_extended:
-            pcr0_extended = True
-            # (6)
-            if etype == _HCRTM and not hcrtm_applied:
-                for alg in bank_ids:
-                    old = state[alg][0]
-                    state[alg][0] = bytes(len(old) - 1) + b"\x04"
-        if etype == _SEPARATOR and pcr < 8:
-            separated.add(pcr)
-        # (7)
-        found = 0
-        for alg, digest in entry.digests:
-            values = state.get(alg)
-            if values is None:
-                continue
-            values[pcr] = ctors[alg](values[pcr] + digest).digest()
-            used[alg].setdefault(pcr, []).append(entry.index)
-            found += 1
-        if found != nbanks:
-            present = {alg for alg, _ in entry.digests}
-            for alg in bank_ids:
-                if alg not in present:
-                    name = hash_alg_name(HashAlg(alg))
-                    add(ErrorCode.MISSING_BANK_DIGEST, entry, f"no {name} digest", ".digests")
-        # (8)
-        if etype in CHECKED_TYPES:
-            check = check_event(entry)
-            if check is not None and check.status == "mismatch":
-                bad = sorted(b for b, s in check.banks.items() if s == "mismatch")
+        named_add(pcr)
+        if pcr in separated:
+            if etype == _SEPARATOR or (etype == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR):
+                what = "a second EV_SEPARATOR" if etype == _SEPARATOR else "Secure Boot policy"
                 add(
-                    ErrorCode.DATA_DIGEST_MISMATCH,
+                    ErrorCode.EVENT_AFTER_SEPARATOR,
                     entry,
-                    f"{EventType.name_of(etype)} digest is not the digest of its data"
-                    + (f" ({', '.join(bad)})" if bad else ""),
-                    ".digests",
+                    f"{what} ({EventType.name_of(etype)}) in PCR {pcr} after its EV_SEPARATOR",
+                    "",
                 )
+        elif etype == _SEPARATOR and pcr < 8:
+            separated.add(pcr)
+        if pcr == 0 and not st.pcr0_extended:
+            st.pcr0_extended = True
+            # (6)
+            if etype == _HCRTM and not st.hcrtm_applied:
+                for values in st.values.values():
+                    values[0] = bytes(len(values[0]) - 1) + b"\x04"
+        # (7) and (8)
+        digests = entry.digests
+        usual = False
+        if len(digests) == n:
+            if n == 2:
+                (a1, d1), (a2, d2) = digests
+                if a1 == x1 and a2 == x2:
+                    s1[pcr] = h1(s1[pcr] + d1).digest()
+                    s2[pcr] = h2(s2[pcr] + d2).digest()
+                    extended[pcr].append(entry.index)
+                    usual = True
+                    if etype in checked_types:
+                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
+                        if data is None or h1(data).digest() != d1 or h2(data).digest() != d2:
+                            _data_check(entry, add)
+            elif n == 3:
+                (a1, d1), (a2, d2), (a3, d3) = digests
+                if a1 == x1 and a2 == x2 and a3 == x3:
+                    s1[pcr] = h1(s1[pcr] + d1).digest()
+                    s2[pcr] = h2(s2[pcr] + d2).digest()
+                    s3[pcr] = h3(s3[pcr] + d3).digest()
+                    extended[pcr].append(entry.index)
+                    usual = True
+                    if etype in checked_types:
+                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
+                        if (
+                            data is None
+                            or h1(data).digest() != d1
+                            or h2(data).digest() != d2
+                            or h3(data).digest() != d3
+                        ):
+                            _data_check(entry, add)
+            elif n == 1:
+                ((a1, d1),) = digests
+                if a1 == x1:
+                    s1[pcr] = h1(s1[pcr] + d1).digest()
+                    extended[pcr].append(entry.index)
+                    usual = True
+                    if etype in checked_types:
+                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
+                        if data is None or h1(data).digest() != d1:
+                            _data_check(entry, add)
+        if not usual:
+            _extend_any(st, entry, pcr, add)
+            if etype in checked_types:
+                _data_check(entry, add)
     for alg in unknown:
         findings.items.append(
             ReplayWarning(
@@ -388,12 +510,11 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
                 f"algorithm {alg_label(alg)} of the Spec ID event is not known: not replayed",
             )
         )
-    order = sorted(named)
+    order = sorted(st.named)
     return Replay(
-        pcrs={hash_alg_name(HashAlg(a)): {p: state[a][p] for p in order} for a in bank_ids},
+        pcrs={hash_alg_name(HashAlg(a)): {p: st.values[a][p] for p in order} for a in bank_ids},
         extended_by={
-            hash_alg_name(HashAlg(a)): {p: tuple(used[a].get(p, ())) for p in order}
-            for a in bank_ids
+            hash_alg_name(HashAlg(a)): {p: st.extended_by(a, p) for p in order} for a in bank_ids
         },
         warnings=tuple(findings.items),
     )
