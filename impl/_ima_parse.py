@@ -253,11 +253,11 @@ def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog
                 raise _truncated(index, start, "header")
             pcr, thash, name_len = _unpack_header(buf, off)
             if name_len > NAME_LEN_MAX:
-                raise MalformedInputError(
+                raise MalformedInputError(  # ADR 0003 amendment 1, item 2
                     ErrorCode.IMA_UNKNOWN_TEMPLATE,
                     f"entry {index}: template name length {name_len} > {NAME_LEN_MAX}",
-                    field=f"entries[{index}].templateNameLen",
-                    offset=off + 24,
+                    field=f"entries[{index}].nameLen",
+                    offset=start,
                 )
             off += 28
             if size - off < name_len:
@@ -302,8 +302,8 @@ def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog
 # ---------------------------------------------------------------------------- ASCII
 
 _PCR_TOKEN = re.compile(r"[0-9]{1,10}")
-_HASH_TOKEN = re.compile(r"[0-9a-fA-F]{40}")
-_HEX_TOKEN = re.compile(r"(?:[0-9a-fA-F]{2})*")
+_HASH_TOKEN = re.compile(r"[0-9a-f]{40}")  # lowercase only, as the kernel prints it
+_HEX_TOKEN = re.compile(r"(?:[0-9a-f]{2})*")
 _ALG_TOKEN = re.compile(r"[!-9;-~]+")  # printable ASCII, no space or colon
 
 
@@ -383,14 +383,16 @@ def _parse_line(line: str, index: int, number: int) -> ImaEntry:
 
 def parse_ima_ascii(text: str) -> ImaLog:
     """Parse ascii_runtime_measurements: one entry per "\\n"-separated line (empty lines
-    are skipped, a trailing "\\r" dropped), `PCR TEMPLATE_HASH TEMPLATE_NAME FIELDS...`,
-    fields separated by exactly one space; the template data is rebuilt so that both
-    forms give the same entries. `offset` and `lines[i]` count lines from 0."""
+    are skipped; leading spaces allowed, "%2d"), `PCR TEMPLATE_HASH TEMPLATE_NAME
+    FIELDS...`, fields separated by exactly one space, hex lowercase only; the template
+    data is rebuilt so that both forms give the same entries. Only ima-sig's sig,
+    ima-buf's buf and ima-modsig's d-modsig and modsig may be missing at the end (then
+    empty). A "\\r" is not a line end (the kernel writes "\\n" only): it stays in the
+    last token. `offset` and `lines[i]` count lines from 0 (ADR 0003 amendment 1)."""
     if not isinstance(text, str):
         raise MalformedInputError(ErrorCode.INVALID_DOCUMENT, "expected text", field="text")
     entries: list[ImaEntry] = []
-    for number, raw in enumerate(text.split("\n")):
-        line = raw[:-1] if raw.endswith("\r") else raw
+    for number, line in enumerate(text.split("\n")):
         if not line:
             continue
         try:

@@ -31,10 +31,10 @@ _SHA1 = hasher_factory(HashAlg.SHA1)
 
 @dataclass(frozen=True, slots=True)
 class ImaWarning:
-    """A finding of the replay about one entry."""
+    """A finding of the replay: `entry` is the entry's index, or None for the list."""
 
     code: ErrorCode
-    entry: int
+    entry: int | None
     message: str
 
     def to_json(self) -> dict[str, Any]:

@@ -80,10 +80,8 @@ def _supplied(pcrs: object) -> list[tuple[HashAlg, str, int, bytes]]:
             field = f"{name}.{index}"
             if not isinstance(index, int) or isinstance(index, bool):
                 raise _bad_values(f"PCR index {index!r} is not an integer", field)
-            if not 0 <= index < PCR_COUNT:
-                raise MalformedInputError(
-                    ErrorCode.PCR_INDEX_OUT_OF_RANGE, f"PCR {index} is not 0-23", field=field
-                )
+            if not 0 <= index < PCR_COUNT:  # ADR 0003 amendment 1, item 7
+                raise _bad_values(f"PCR {index} is not 0-23", field)
             if not isinstance(value, bytes | bytearray):
                 raise _bad_values(f"value of {field} is not bytes", field)
             if len(value) != DIGEST_SIZES[alg]:
@@ -220,7 +218,10 @@ def format_ima_replay(replay: ImaReplay) -> str:
         out += [f"  {bank:8} {pcr:2d}  {value.hex()}" for pcr, value in sorted(values.items())]
     if replay.warnings:
         out.append("warnings:")
-        out += [f"  - {w.code} (entry {w.entry}): {w.message}" for w in replay.warnings]
+        out += [
+            f"  - {w.code}{'' if w.entry is None else f' (entry {w.entry})'}: {w.message}"
+            for w in replay.warnings
+        ]
     return "\n".join(out) + "\n"
 
 

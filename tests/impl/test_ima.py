@@ -358,12 +358,66 @@ def test_ascii_absent_trailing_fields_are_empty() -> None:
     assert parse_ima_ascii(mod.ascii().rstrip(" \n")).entries == (e,)
 
 
-def test_ascii_crlf_and_blank_lines() -> None:
+def test_ascii_blank_lines_and_leading_spaces() -> None:
+    # ADR 0003 amendment 1, item 5: empty lines are skipped, lines may start with spaces
     entries = every_template()[:3]
-    text = ascii_of(entries).replace("\n", "\r\n") + "\n"
-    log = parse_ima_ascii(text)
+    text = "\n" + ascii_of(entries).replace("\n", "\n\n") + "\n"
+    assert text.count("\n 9 ") == 1  # "%2d" of PCR 9
+    log = parse_ima_ascii("   " + text.lstrip("\n"))
     assert [e.to_json() for e in log.entries] == [
         e.to_json() for e in parse_ima_binary(binary_of(entries)).entries
+    ]
+    (e,) = parse_ima_ascii("\n\n" + ascii_of(entries[1:2])).entries
+    assert e.offset == 2  # the 0-based line number, blank lines counted
+
+
+def test_ascii_carriage_return_is_not_a_line_end() -> None:
+    # the kernel ends lines with "\n" only: a "\r" belongs to the last token
+    ng = every_template()[1]
+    (e,) = parse_ima_ascii(ng.ascii().replace("\n", "\r\n")).entries
+    assert e.fields is not None and e.fields["name"] == "/init\r"
+    assert check_template_hashes(parse_ima_ascii(ng.ascii().replace("\n", "\r\n"))) == (0,)
+    sig = ima_sig("sha256", sha256_of("/x"), "/x", b"\x01")
+    text = sig.ascii().replace("\n", "\r\n")
+    fail(lambda: parse_ima_ascii(text), ErrorCode.IMA_INVALID_LINE, field="lines[0]")
+
+
+def test_ascii_missing_trailing_buf_and_modsig_fields_are_empty() -> None:
+    # ADR 0003 amendment 1, item 5: ima-buf's buf and ima-modsig's sig, d-modsig and
+    # modsig may be missing at the end of a line, and then count as empty
+    buf = ima_buf("sha256", sha256_of("b"), "kexec-cmdline", b"")
+    mod = ima_modsig("sha256", sha256_of("/m"), "/m", b"", None)
+    for entry in (buf, mod):
+        short = entry.ascii().rstrip(" \n")
+        (e,) = parse_ima_ascii(short).entries
+        (b,) = parse_ima_binary(entry.binary()).entries
+        assert e.to_json() == b.to_json()
+        assert check_template_hashes(parse_ima_ascii(short)) == ()
+    (m,) = parse_ima_ascii(mod.ascii().rstrip(" \n") + " 0102").entries  # sig only
+    assert m.fields is not None and m.fields["signature"] == "0102"
+    assert m.template_data.endswith(field(b"\x01\x02") + u32(0) + u32(0))
+
+
+def test_signature_and_buffer_null_or_empty() -> None:
+    # ADR 0003 amendment 1, item 4: null without the field, "" with it empty
+    entries = [
+        ima_ng("sha256", sha256_of("a"), "/a"),
+        ima_sig("sha256", sha256_of("b"), "/b", b""),
+        ima_buf("sha256", sha256_of("c"), "c", b""),
+        ima_modsig("sha256", sha256_of("d"), "/d", b"", ("sha256", sha256_of("m"), b"\x05")),
+        ima_entry(hashlib.sha1(b"e").digest(), "/e"),
+    ]
+    got = [
+        (f["signature"], f["buffer"], f["digestAlg"])
+        for e in parse_ima_binary(binary_of(entries)).entries
+        if (f := e.fields) is not None
+    ]
+    assert got == [
+        (None, None, "sha256"),
+        ("", None, "sha256"),
+        (None, "", "sha256"),
+        ("", None, "sha256"),  # d-modsig and modsig only in templateData
+        (None, None, "sha1"),
     ]
 
 
@@ -415,7 +469,10 @@ def test_unknown_template_binary_kept_with_warning() -> None:
     assert e.template_name == "d-ng|n-ng|iuid"
     assert check_template_hashes(log) == ()
     replay = replay_ima(log)
-    assert [w["code"] for w in replay.to_json()["warnings"]] == ["IMA_UNKNOWN_TEMPLATE"]
+    (warning,) = replay.to_json()["warnings"]
+    assert set(warning) == {"code", "entry", "message"}  # ADR 0003 amendment 1, item 1
+    assert (warning["code"], warning["entry"]) == ("IMA_UNKNOWN_TEMPLATE", 0)
+    assert "IMA_UNKNOWN_TEMPLATE (entry 0)" in format_ima_replay(replay)
     assert (
         replay.pcrs["sha256"][10]
         == hashlib.sha256(bytes(32) + hashlib.sha256(data).digest()).digest()
@@ -483,6 +540,25 @@ def test_verify_pcr_not_named_by_the_list() -> None:
     assert only_unnamed["result"] == "mismatch"
 
 
+def test_verify_rows_sorted_by_alg_id_then_pcr() -> None:
+    # ADR 0003 amendment 1, item 7: TPM_ALG_ID order (sha1 0x0004 < sha256 0x000B)
+    entries = every_template()
+    log = parse_ima_binary(binary_of(entries))
+    full = {b: expected_pcrs(entries, b) for b in ("sha1", "sha256")}
+    values = {
+        "sha256": {p: bytes.fromhex(full["sha256"][str(p)]) for p in (10, 9)},
+        "sha1": {10: bytes.fromhex(full["sha1"]["10"])},
+    }
+    doc = verify_ima(log, values).to_json()
+    assert [(r["bank"], r["pcr"]) for r in doc["pcrs"]] == [
+        ("sha1", 10),
+        ("sha256", 9),
+        ("sha256", 10),
+    ]
+    assert doc["result"] == "match"
+    assert doc["matchedEntries"] == len(entries)
+
+
 def test_verify_from_tpm2_pcrread_yaml() -> None:
     entries = every_template()[:4]
     log = parse_ima_binary(binary_of(entries))
@@ -500,7 +576,9 @@ def test_verify_from_tpm2_pcrread_yaml() -> None:
         ({"sha1": {}}, ErrorCode.INVALID_PCR_VALUES),
         ({"md5": {10: bytes(16)}}, ErrorCode.UNKNOWN_ALGORITHM),
         ({"sha1": {10: bytes(32)}}, ErrorCode.DIGEST_SIZE_MISMATCH),
-        ({"sha1": {24: bytes(20)}}, ErrorCode.PCR_INDEX_OUT_OF_RANGE),
+        ({"sha1": {24: bytes(20)}}, ErrorCode.INVALID_PCR_VALUES),  # amendment 1, item 7
+        ({"sha1": {-1: bytes(20)}}, ErrorCode.INVALID_PCR_VALUES),
+        ({"sha1": {True: bytes(20)}}, ErrorCode.INVALID_PCR_VALUES),
         ({"sha1": {"10": bytes(20)}}, ErrorCode.INVALID_PCR_VALUES),
         ({"sha1": {10: "00" * 20}}, ErrorCode.INVALID_PCR_VALUES),
     ],
@@ -595,13 +673,30 @@ def test_giant_ima_name_length() -> None:
 
 @pytest.mark.parametrize("name_len", [256, 0xFFFFFFFF])
 def test_template_name_longer_than_255(name_len: int) -> None:
+    # ADR 0003 amendment 1, item 2: field entries[i].nameLen, offset = the entry's start
     data = u32(10) + bytes(20) + u32(name_len) + b"i" * 300
     err = fail(
         lambda: parse_ima_binary(data),
         ErrorCode.IMA_UNKNOWN_TEMPLATE,
-        field="entries[0].templateNameLen",
+        field="entries[0].nameLen",
     )
-    assert err.offset == 24
+    assert err.offset == 0
+    good = binary_of(every_template()[:2])
+    err = fail(
+        lambda: parse_ima_binary(good + data, allow_partial_tail=True),
+        ErrorCode.IMA_UNKNOWN_TEMPLATE,
+        field="entries[2].nameLen",
+    )
+    assert err.offset == len(good)
+
+
+def test_template_name_of_255_bytes_is_kept() -> None:
+    data = field(d_ng("sha256", sha256_of("x"))) + field(b"/x\x00")
+    name = b"t" * 255
+    binary = u32(10) + hashlib.sha1(data).digest() + u32(255) + name + field(data)
+    (e,) = parse_ima_binary(binary).entries
+    assert e.template_name == "t" * 255
+    assert e.fields is None
 
 
 def with_data(template: bytes, data: bytes) -> bytes:
@@ -691,6 +786,25 @@ DIG = "sha256:" + "00" * 32
         f"10 {HASH40} ima {'00' * 19} /x",  # d is 20 bytes
         f"10 {HASH40} ima {'00' * 20} {'a' * 256}",
         f"10 {HASH40} ima {'00' * 20}",
+        # hex is lowercase only (ADR 0003 amendment 1, item 5)
+        f"10 {HASH40.upper()} ima-ng {DIG} /x",
+        f"10 {'aB' * 20} ima-ng {DIG} /x",
+        f"10 {HASH40} ima-ng sha256:{'AB' * 32} /x",
+        f"10 {HASH40} ima-sig {DIG} /x 0A",
+        f"10 {HASH40} ima-buf {DIG} /x FF",
+        f"10 {HASH40} ima-modsig {DIG} /x 00 sha256:{'0F' * 32} 00",
+        f"10 {HASH40} ima-modsig {DIG} /x 00 {DIG} 0F",
+        f"10 {HASH40} ima {'AB' * 20} /x",
+        # only sig / buf / d-modsig / modsig may be missing
+        f"10 {HASH40} ima-sig {DIG}",
+        f"10 {HASH40} ima-buf {DIG}",
+        f"10 {HASH40} ima-modsig {DIG}",
+        f"10 {HASH40} ima-modsig {DIG} /x 00 00 00 00",  # one too many
+        # d-ng is alg:hex with a non-empty printable alg
+        f"10 {HASH40} ima-ng sha\x01:00 /x",
+        f"10 {HASH40} ima-ng sha\x7f:00 /x",
+        f"10 {HASH40} ima-ng sha256 /x",
+        f"10 {HASH40} ima-modsig {DIG} /x 00 :00 00",
         f"10\t{HASH40} ima-ng {DIG} /x",
         f"\u0661\u0660 {HASH40} ima-ng {DIG} /x",  # Arabic-Indic digits
     ],
