@@ -146,7 +146,8 @@ class EventLogEntry:
             return _uefi.decode_separator(self.data)
         if t in (EventType.EV_EFI_GPT_EVENT, EventType.EV_EFI_GPT_EVENT2):
             return _uefi.decode_gpt(self.data)
-        locality = _uefi.startup_locality(self.pcr, t, self.data)
+        # parsed whatever the PCR (ADR 0002 amendment 2 item 6); replay honours PCR 0 only
+        locality = _uefi.startup_locality(0, t, self.data)
         if locality is not None:
             return {"kind": "startup_locality", "locality": locality}
         return None
@@ -234,6 +235,8 @@ def _parse_spec_id(data: bytes, offset: int) -> SpecId:
     minor, major, errata, uintn = data[20], data[21], data[22], data[23]
     if (major, minor) != (2, 0):
         raise bad(f"specVersion {major}.{minor}, Spec ID Event03 requires 2.0", "specVersion")
+    if uintn not in (1, 2):
+        raise bad(f"uintnSize {uintn}: the PFP defines 1 (32-bit) and 2 (64-bit)", "uintnSize")
     (count,) = _U32.unpack_from(data, 24)
     if count == 0:
         raise bad("numberOfAlgorithms is 0", "numberOfAlgorithms")

@@ -169,6 +169,11 @@ _PCR_LINE = re.compile(r"^(\d+)\s*:\s*(?:0[xX])?([0-9A-Fa-f]*)\s*$")
 
 def _decode_value(name: str, index: int, text: str, field: str) -> bytes:
     alg = hash_alg_from_name(name)
+    # ADR 0002 amendment 2 item 7: the index is checked before the value
+    if not 0 <= index < PCR_COUNT:
+        raise MalformedInputError(
+            ErrorCode.PCR_INDEX_OUT_OF_RANGE, f"PCR {index} is not 0-23", field=field
+        )
     if len(text) % 2:
         raise MalformedInputError(ErrorCode.INVALID_HEX, f"odd-length hex {text!r}", field=field)
     try:
@@ -180,10 +185,6 @@ def _decode_value(name: str, index: int, text: str, field: str) -> bytes:
             ErrorCode.DIGEST_SIZE_MISMATCH,
             f"{name} PCR {index}: {len(value)} bytes, expected {DIGEST_SIZES[alg]}",
             field=field,
-        )
-    if not 0 <= index < PCR_COUNT:
-        raise MalformedInputError(
-            ErrorCode.PCR_INDEX_OUT_OF_RANGE, f"PCR {index} is not 0-23", field=field
         )
     return value
 
@@ -237,7 +238,11 @@ def parse_pcr_values(text: str) -> dict[str, dict[int, bytes]]:
             if m := _BANK_LINE.match(line):
                 bank = m.group(1)
                 hash_alg_from_name(bank)
-                out.setdefault(bank, {})
+                if bank in out:
+                    raise MalformedInputError(
+                        ErrorCode.DUPLICATE_BANK, f"bank {bank} appears twice", field=field
+                    )
+                out[bank] = {}
                 continue
             m = _PCR_LINE.match(line)
             if m is None or bank is None:

@@ -28,12 +28,11 @@ _KNOWN_TYPES = frozenset(int(t) for t in EventType)
 # PFP "Events" table: the PCRs (of 0-7, the range the PFP governs) each type may extend.
 # Types the PFP leaves to the OS or deprecates without a placement (EV_EVENT_TAG, EV_IPL,
 # EV_IPL_PARTITION_DATA, EV_PREBOOT_CERT, EV_UNUSED) and every event in PCRs 8-23 are
-# not checked.
+# not checked. Nor is EV_NO_ACTION: it never extends (ADR 0002 amendment 2 item 4).
 _ALLOWED_PCRS: dict[int, frozenset[int]] = {
     int(t): frozenset(p)
     for t, p in (
         (_ET.EV_POST_CODE, (0,)),
-        (_ET.EV_NO_ACTION, (0, 6)),
         (_ET.EV_SEPARATOR, range(8)),
         (_ET.EV_ACTION, range(1, 7)),
         (_ET.EV_S_CRTM_CONTENTS, (0,)),
@@ -61,8 +60,8 @@ _ALLOWED_PCRS: dict[int, frozenset[int]] = {
         (_ET.EV_EFI_GPT_EVENT2, (5,)),
         (_ET.EV_EFI_HCRTM_EVENT, (0,)),
         (_ET.EV_EFI_VARIABLE_AUTHORITY, (7,)),
-        (_ET.EV_EFI_SPDM_FIRMWARE_BLOB, (2,)),
-        (_ET.EV_EFI_SPDM_FIRMWARE_CONFIG, (3,)),
+        (_ET.EV_EFI_SPDM_FIRMWARE_BLOB, (0, 2)),
+        (_ET.EV_EFI_SPDM_FIRMWARE_CONFIG, (1, 3)),
         (_ET.EV_EFI_SPDM_DEVICE_POLICY, (7,)),
         (_ET.EV_EFI_SPDM_DEVICE_AUTHORITY, (7,)),
     )
