@@ -95,7 +95,7 @@ def _fields_json(name: str, data: bytes) -> dict[str, Any] | None:
         return {
             "digestAlg": "sha1",
             "digest": data[:HASH_SIZE].hex(),
-            "name": _text(data[HASH_SIZE + 4 :]),
+            "name": _string(data[HASH_SIZE + 4 :]),  # shown up to NUL (ADR 0003 am. 1 item 11)
             "signature": None,
             "buffer": None,
         }
@@ -187,22 +187,23 @@ def _bad_data(index: int, offset: int, field: str, message: str) -> MalformedInp
 
 
 def _check_fields(name: str, data: bytes, index: int, base: int) -> None:
-    """Validate a known non-`ima` template's data; `base` is its offset in the input."""
+    """Validate a known non-`ima` template's data; `base` is its entry's offset (ADR 0003
+    amendment 1 item 10: template-data errors point at the entry)."""
     ids = TEMPLATES[name]
     pos = 0
     end = len(data)
     for fid in ids:
         if end - pos < 4:
-            raise _bad_data(index, base + pos, fid, f"no length for field {fid}")
+            raise _bad_data(index, base, fid, f"no length for field {fid}")
         (length,) = _unpack_u32(data, pos)
         if length > end - pos - 4:
-            raise _bad_data(index, base + pos, fid, f"field {fid} length {length} overruns")
+            raise _bad_data(index, base, fid, f"field {fid} length {length} overruns")
         field = data[pos + 4 : pos + 4 + length]
         if (fid == "d-ng" or (fid == "d-modsig" and length)) and _digest_ng(field) is None:
-            raise _bad_data(index, base + pos, fid, f"{fid} field without '<alg>:' NUL")
+            raise _bad_data(index, base, fid, f"{fid} field without '<alg>:' NUL")
         pos += 4 + length
     if pos != end:
-        raise _bad_data(index, base + pos, ids[-1], f"{end - pos} bytes after the last field")
+        raise _bad_data(index, base, ids[-1], f"{end - pos} bytes after the last field")
 
 
 def _fast_ok(buf: bytes, pos: int, end: int, count: int) -> bool:
@@ -272,7 +273,7 @@ def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog
                     raise _truncated(index, start, "templateData")
                 (n_len,) = _unpack_u32(buf, off + HASH_SIZE)
                 if n_len > EVENT_NAME_LEN_MAX:
-                    raise _bad_data(index, off + HASH_SIZE, "n", f"name length {n_len} > 255")
+                    raise _bad_data(index, start, "n", f"name length {n_len} > 255")
                 end = off + HASH_SIZE + 4 + n_len
                 if end > size:
                     raise _truncated(index, start, "templateData")
@@ -288,7 +289,7 @@ def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog
                 tdata = buf[off:end]
                 count = fast.get(name)
                 if (count is None or not _fast_ok(buf, off, end, count)) and name in TEMPLATES:
-                    _check_fields(name, tdata, index, off)  # (3)
+                    _check_fields(name, tdata, index, start)  # (3)
             append(ImaEntry(index, start, pcr, thash, name, tdata, thash == ZERO_HASH))
             off = end
             index += 1

@@ -28,4 +28,6 @@ SPECIFICATION_VERSIONS: Final[dict[str, str]] = {
     "MSREF": "microsoft/ms-tpm-20-ref (TCG TPM 2.0 reference code); files and commits "
     "listed in spec/REFERENCES.md",
     "PROJECT": "chainoftrust's own rules: docs/adr/0001-pcr-contract.md (2026-11-26)",
+    "LINUX-IMA": "Linux kernel IMA, security/integrity/ima/ and "
+    "Documentation/security/IMA-templates.rst; files and commits listed in spec/REFERENCES.md",
 }

@@ -667,7 +667,7 @@ def test_giant_ima_name_length() -> None:
         ErrorCode.IMA_INVALID_TEMPLATE_DATA,
         field="entries[0].templateData.n",
     )
-    assert err.offset == 4 + 20 + 4 + 3 + 20
+    assert err.offset == 0  # the entry's start (ADR 0003 amendment 1 item 10)
     assert measure_peak(lambda: parse_ima_binary(data)) < 64 * 1024
 
 
@@ -750,7 +750,7 @@ def test_invalid_entry_reports_its_index_and_offset() -> None:
     data = binary_of(good) + bad
     err = fail(lambda: parse_ima_binary(data), ErrorCode.IMA_INVALID_TEMPLATE_DATA)
     assert err.field == "entries[3].templateData.n-ng"
-    assert err.offset == len(binary_of(good)) + len(bad)  # where n-ng's length should be
+    assert err.offset == len(binary_of(good))  # the entry's start (ADR 0003 am. 1 item 10)
 
 
 HASH40 = "ab" * 20

@@ -31,6 +31,7 @@ EXPECTED_KEYS = {
     "FIPS-202",
     "GBT-32905",
     "MSREF",
+    "LINUX-IMA",
     "PROJECT",
 }
 REFERENCES_MD = Path(chainoftrust.spec.__file__).with_name("REFERENCES.md")
