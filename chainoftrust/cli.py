@@ -209,31 +209,36 @@ def _cmd_eventlog_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_eventlog_verify(args: argparse.Namespace) -> int:
+def _verify_against_pcrs(
+    args: argparse.Namespace, log: Any, verify: Any, render: Any, **options: Any
+) -> int:
+    """Read --pcrs, run `verify(log, pcrs, **options)`, print; exit 0 only on `match`."""
     from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
-    from chainoftrust.impl.eventlog import (  # noqa: PLC0415
-        format_verdict,
-        parse_pcr_values,
-        verify_event_log,
-    )
+    from chainoftrust.impl.eventlog import parse_pcr_values  # noqa: PLC0415
 
-    log = _load_log(args)
-    if log is None:
-        return EXIT_FAILURE
     raw = _read_bytes(args.pcrs)
     if raw is None:
         return EXIT_USAGE
     try:
         pcrs = parse_pcr_values(raw.decode("utf-8", errors="replace"))
-        verdict = verify_event_log(log, pcrs, strict=args.strict)
+        verdict = verify(log, pcrs, **options)
     except ImplError as err:
         return _report_error(args, _error_object(err))
     out = verdict.to_json()
     if args.json:
         _print_json(out)
     else:
-        sys.stdout.write(format_verdict(verdict))
+        sys.stdout.write(render(verdict))
     return EXIT_OK if out["result"] == "match" else EXIT_FAILURE
+
+
+def _cmd_eventlog_verify(args: argparse.Namespace) -> int:
+    from chainoftrust.impl.eventlog import format_verdict, verify_event_log  # noqa: PLC0415
+
+    log = _load_log(args)
+    if log is None:
+        return EXIT_FAILURE
+    return _verify_against_pcrs(args, log, verify_event_log, format_verdict, strict=args.strict)
 
 
 def _add_eventlog_parser(sub: Any) -> None:
@@ -318,27 +323,12 @@ def _cmd_ima_replay(args: argparse.Namespace) -> int:
 
 
 def _cmd_ima_verify(args: argparse.Namespace) -> int:
-    from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
-    from chainoftrust.impl.eventlog import parse_pcr_values  # noqa: PLC0415
     from chainoftrust.impl.ima import format_ima_verdict, verify_ima  # noqa: PLC0415
 
     log = _load_ima(args)
     if log is None:
         return EXIT_FAILURE
-    raw = _read_bytes(args.pcrs)
-    if raw is None:
-        return EXIT_USAGE
-    try:
-        pcrs = parse_pcr_values(raw.decode("utf-8", errors="replace"))
-        verdict = verify_ima(log, pcrs)
-    except ImplError as err:
-        return _report_error(args, _error_object(err))
-    out = verdict.to_json()
-    if args.json:
-        _print_json(out)
-    else:
-        sys.stdout.write(format_ima_verdict(verdict))
-    return EXIT_OK if out["result"] == "match" else EXIT_FAILURE
+    return _verify_against_pcrs(args, log, verify_ima, format_ima_verdict)
 
 
 def _add_ima_parser(sub: Any) -> None:
