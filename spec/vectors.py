@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
+from chainoftrust.spec import vectors_logs
 from chainoftrust.spec.errors import ErrorCode, SpecError, TpmRefusalError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, digest_size, hash_alg_from_name
 from chainoftrust.spec.pcr import compute_extend
@@ -2006,6 +2007,12 @@ def generate(out_dir: Path) -> list[Path]:
         schema = schema_of[operation](_flags_of(content))
         written.append(_write(out_dir / "schemas" / f"{operation}_schema_v1.json", schema))
     written.append(_write(out_dir / "schemas" / "manifest_schema_v1.json", _schema_manifest()))
+    # the event-log vectors (spec/vectors_logs.py)
+    log_file = vectors_logs.build_file()
+    op = vectors_logs.OPERATION
+    written.append(_write(out_dir / "eventlog" / f"{op}_test.json", log_file))
+    log_schema = vectors_logs.build_schema(_flags_of(log_file))
+    written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", log_schema))
     # (3) the manifest
     written.sort(key=lambda p: p.relative_to(out_dir).as_posix())
     written.append(_write(out_dir / "MANIFEST.json", _manifest(out_dir, written)))

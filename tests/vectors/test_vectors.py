@@ -25,6 +25,7 @@ from chainoftrust.cli import main as cli_main
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 VECTOR_FILES = sorted((VECTORS / "pcr").glob("*_test.json"))
+ALL_VECTOR_FILES = sorted(VECTORS.glob("*/*_test.json"))  # pcr/ and eventlog/
 OPERATIONS = ["pcr_composite", "pcr_extend", "pcr_predict"]
 
 
@@ -77,7 +78,7 @@ def test_regeneration_is_byte_identical(regenerated: Path) -> None:
     committed = sorted(
         p.relative_to(VECTORS)
         for p in VECTORS.rglob("*.json")
-        if p.parent.name in {"pcr", "schemas"} or p.name == "MANIFEST.json"
+        if p.parent.name in {"pcr", "eventlog", "schemas"} or p.name == "MANIFEST.json"
     )
     assert generated == committed
     for rel in generated:
@@ -143,7 +144,7 @@ def test_the_manifest_lists_every_file_with_both_digests() -> None:
     listed = [entry["path"] for entry in manifest["files"]]
     on_disk = sorted(
         p.relative_to(VECTORS).as_posix()
-        for folder in ("pcr", "schemas")
+        for folder in ("eventlog", "pcr", "schemas")
         for p in (VECTORS / folder).glob("*.json")
     )
     assert listed == on_disk
@@ -323,7 +324,7 @@ def test_impl_passes_every_vector() -> None:
     assert report.ok, report.to_text()
     counts = {f.path: f.passed for f in report.files}
     assert counts == {
-        p.relative_to(VECTORS).as_posix(): _load(p)["numberOfTests"] for p in VECTOR_FILES
+        p.relative_to(VECTORS).as_posix(): _load(p)["numberOfTests"] for p in ALL_VECTOR_FILES
     }
     assert report.to_json()["ok"] is True
     assert "0 failed" in report.to_text()
@@ -378,7 +379,7 @@ def test_cli_vectors_check(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["vectors", "check", "--dir", str(VECTORS), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is True
-    assert set(out["files"]) == {p.relative_to(VECTORS).as_posix() for p in VECTOR_FILES}
+    assert set(out["files"]) == {p.relative_to(VECTORS).as_posix() for p in ALL_VECTOR_FILES}
 
 
 # ------------------------------------------------------------- confirmed by swtpm
