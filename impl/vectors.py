@@ -25,6 +25,7 @@ from chainoftrust.impl.selection import (
     marshal_pcr_selection,
     unmarshal_pcr_selection,
 )
+from chainoftrust.impl.vectors_ima import run_ima_replay
 from chainoftrust.impl.vectors_logs import run_eventlog_replay
 
 MANIFEST = "MANIFEST.json"
@@ -278,6 +279,7 @@ _RUNNERS: dict[str, Callable[[dict[str, object], dict[str, object]], str | None]
     "pcr_extend": _extend,
     "pcr_composite": _composite,
     "eventlog_replay": run_eventlog_replay,
+    "ima_replay": run_ima_replay,
 }
 
 

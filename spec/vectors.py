@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from chainoftrust.spec import vectors_logs
+from chainoftrust.spec import vectors_ima, vectors_logs
 from chainoftrust.spec.errors import ErrorCode, SpecError, TpmRefusalError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, digest_size, hash_alg_from_name
 from chainoftrust.spec.pcr import compute_extend
@@ -2013,6 +2013,12 @@ def generate(out_dir: Path) -> list[Path]:
     written.append(_write(out_dir / "eventlog" / f"{op}_test.json", log_file))
     log_schema = vectors_logs.build_schema(_flags_of(log_file))
     written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", log_schema))
+    # the IMA vectors (spec/vectors_ima.py)
+    ima_file = vectors_ima.build_file()
+    op = vectors_ima.OPERATION
+    written.append(_write(out_dir / "ima" / f"{op}_test.json", ima_file))
+    ima_schema = vectors_ima.build_schema(_flags_of(ima_file))
+    written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", ima_schema))
     # (3) the manifest
     written.sort(key=lambda p: p.relative_to(out_dir).as_posix())
     written.append(_write(out_dir / "MANIFEST.json", _manifest(out_dir, written)))

@@ -25,7 +25,7 @@ from chainoftrust.cli import main as cli_main
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "vectors"
 VECTOR_FILES = sorted((VECTORS / "pcr").glob("*_test.json"))
-ALL_VECTOR_FILES = sorted(VECTORS.glob("*/*_test.json"))  # pcr/ and eventlog/
+ALL_VECTOR_FILES = sorted(VECTORS.glob("*/*_test.json"))  # pcr/, eventlog/, ima/
 OPERATIONS = ["pcr_composite", "pcr_extend", "pcr_predict"]
 
 
@@ -78,7 +78,7 @@ def test_regeneration_is_byte_identical(regenerated: Path) -> None:
     committed = sorted(
         p.relative_to(VECTORS)
         for p in VECTORS.rglob("*.json")
-        if p.parent.name in {"pcr", "eventlog", "schemas"} or p.name == "MANIFEST.json"
+        if p.parent.name in {"pcr", "eventlog", "ima", "schemas"} or p.name == "MANIFEST.json"
     )
     assert generated == committed
     for rel in generated:
@@ -144,7 +144,7 @@ def test_the_manifest_lists_every_file_with_both_digests() -> None:
     listed = [entry["path"] for entry in manifest["files"]]
     on_disk = sorted(
         p.relative_to(VECTORS).as_posix()
-        for folder in ("eventlog", "pcr", "schemas")
+        for folder in ("eventlog", "ima", "pcr", "schemas")
         for p in (VECTORS / folder).glob("*.json")
     )
     assert listed == on_disk

@@ -62,3 +62,46 @@ def test_startup_locality_3_vector_matches_hashlib() -> None:
     assert pcrs["0"] == (bytes(31) + b"\x03").hex()
     sep = hashlib.sha256(bytes(4)).digest()
     assert pcrs["7"] == hashlib.sha256(bytes(32) + sep).hexdigest()
+
+
+# ------------------------------------------------------------------- IMA replay vectors
+
+IMA_FILE = VECTORS / "ima" / "ima_replay_test.json"
+IMA_SCHEMA = VECTORS / "schemas" / "ima_replay_schema_v1.json"
+
+
+def _ima_tests() -> list[dict[str, Any]]:
+    content = json.loads(IMA_FILE.read_text(encoding="utf-8"))
+    return [t for g in content["testGroups"] for t in g["tests"]]
+
+
+def test_ima_file_validates_and_impl_reproduces_it() -> None:
+    from chainoftrust.impl.vectors_ima import run_ima_replay
+
+    content = json.loads(IMA_FILE.read_text(encoding="utf-8"))
+    schema = json.loads(IMA_SCHEMA.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator.validate(content)
+    tests = _ima_tests()
+    assert [t["tcId"] for t in tests] == list(range(1, len(tests) + 1))
+    assert {f for t in tests for f in t["flags"]} == set(content["notes"])
+    assert [(t["tcId"], run_ima_replay({}, t)) for t in tests if run_ima_replay({}, t)] == []
+    tampered = next(t for t in tests if t["comment"] == "two ima-ng entries")
+    tampered["replay"]["entries"] = 3
+    assert run_ima_replay({}, tampered) is not None
+
+
+def test_ima_violation_vector_matches_hashlib() -> None:
+    """sha1 PCR 10 = fold of H(old || template hash) with all-ff for the violation."""
+    test = next(t for t in _ima_tests() if t["comment"] == "a violation between two entries")
+    data = bytes.fromhex(test["list"])
+    value, pos = bytes(20), 0
+    while pos < len(data):
+        thash = data[pos + 4 : pos + 24]
+        name_len = int.from_bytes(data[pos + 24 : pos + 28], "little")
+        at = pos + 28 + name_len
+        data_len = int.from_bytes(data[at : at + 4], "little")
+        value = hashlib.sha1(value + (b"\xff" * 20 if thash == bytes(20) else thash)).digest()
+        pos = at + 4 + data_len
+    assert test["replay"]["pcrs"]["sha1"]["10"] == value.hex()
+    assert test["replay"]["violations"] == 1
