@@ -352,8 +352,9 @@ def _field_from_token(field_id: str, token: str, index: int) -> bytes:
 
     Steps:
       (1) `d`: 20 octets of hex; `n`: the name (at most 255 octets), as shown;
-      (2) `d-ng` / `d-modsig`: `[<alg>:]hex` (the algorithm before the last ':'), back to
-          `<alg>:` NUL digest; an empty `d-modsig` is an empty field;
+      (2) `d-ng` / `d-modsig`: `<alg>:hex`, the algorithm a non-empty printable name
+          before the last ':' (ADR 0003 amendment 1 item 5), back to `<alg>:` NUL digest;
+          an empty `d-modsig` is an empty field;
       (3) `n-ng`: the name and its NUL; `sig` / `buf` / `modsig`: hex, possibly empty.
     """
     # (1)
@@ -374,8 +375,8 @@ def _field_from_token(field_id: str, token: str, index: int) -> bytes:
                 raise _invalid_line(index, "empty d-ng")
             return b""
         alg, colon, hex_part = token.rpartition(":")
-        if not colon or not alg:
-            raise _invalid_line(index, f"{field_id} is not alg:hex")
+        if not colon or not alg or not (alg.isascii() and alg.isprintable()):
+            raise _invalid_line(index, f"{field_id} is not <printable alg>:hex")
         return _name_token(alg, index) + b":\x00" + _hex_token(hex_part, index, field_id)
     # (3)
     if field_id == "n-ng":
@@ -390,18 +391,21 @@ def _listed_template_data(name: str, values: list[bytes]) -> bytes:
     return b"".join(_le32(len(v)) + v for v in values)
 
 
-def _parse_ascii_line(line: str, index: int) -> ImaEntry:
+def _parse_ascii_line(line: str, index: int, entry_index: int) -> ImaEntry:
     """Spec: LINUX-IMA ima_fs.c ima_ascii_measurements_show - one line of the ASCII list.
 
+    `index` is the 0-based line number (`lines[i]`, offset), `entry_index` the entry's.
+
     Steps:
-      (1) `%2d ` PCR, 40 hex template hash, template name, then one ' '-led token per field;
+      (1) leading spaces (`%2d`), PCR, 40 hex template hash, template name, then one
+          ' '-led token per field;
       (2) the name is a known template, else IMA_UNKNOWN_TEMPLATE;
       (3) no more tokens than fields; missing trailing tokens only for fields the kernel
           may leave empty (OPTIONAL_FIELDS), which are then empty;
       (4) the template data is rebuilt as the binary list holds it.
     """
     # (1)
-    parts = (line[1:] if line.startswith(" ") else line).split(" ")
+    parts = line.lstrip(" ").split(" ")
     if len(parts) < 3 or _DECIMAL.fullmatch(parts[0]) is None or int(parts[0]) > 0xFFFFFFFF:
         raise _invalid_line(index, "expected 'PCR TEMPLATE_HASH TEMPLATE_NAME FIELDS...'")
     template_hash = _hex_token(parts[1], index, "template hash")
@@ -424,22 +428,26 @@ def _parse_ascii_line(line: str, index: int) -> ImaEntry:
     fields = _known_fields(name, values, f"lines[{index}]", index)
     violation = template_hash == bytes(TPM_DIGEST_SIZE)
     pcr = int(parts[0])
-    return ImaEntry(index, index, pcr, template_hash, name, template_data, violation, fields)
+    return ImaEntry(entry_index, index, pcr, template_hash, name, template_data, violation, fields)
 
 
 def parse_ima_ascii(text: str) -> ImaLog:
     """Spec: LINUX-IMA ima_fs.c ima_ascii_measurements_show - ascii_runtime_measurements.
 
     Steps:
-      (1) one entry per '\\n'-ended line (the last line's '\\n' may be missing);
-      (2) every line parses, or IMA_INVALID_LINE names it (`lines[i]`, offset i).
+      (1) lines end with '\\n' (the last one's may be missing); empty lines are skipped
+          (ADR 0003 amendment 1 item 5);
+      (2) every other line is one entry, or IMA_INVALID_LINE names it by its 0-based line
+          number (`lines[i]`, offset i).
     """
-    # (1)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    # (2)
-    return ImaLog(tuple(_parse_ascii_line(line, i) for i, line in enumerate(lines)), 0)
+    entries: list[ImaEntry] = []
+    for number, line in enumerate(text.split("\n")):
+        # (1)
+        if line == "":
+            continue
+        # (2)
+        entries.append(_parse_ascii_line(line, number, len(entries)))
+    return ImaLog(tuple(entries), 0)
 
 
 # ---------------------------------------------------------------- hashes, replay
@@ -686,12 +694,14 @@ def _verdict_claims(
 ) -> tuple[str, ...]:
     """Spec: PROJECT adr.0003 - the verdict's scope, in words (never "trusted")."""
     total = len(log.entries)
-    values = ", ".join(f"{hash_alg_name(r.bank)} PCR {r.pcr}" for r in rows)
-    claims = [
-        f"the first {matched} of {total} entries replay to the supplied {values}"
-        if matched is not None
-        else f"no prefix of the {total} entries replays to the supplied {values}"
-    ]
+    compared = [r for r in rows if r.replayed is not None]
+    values = ", ".join(f"{hash_alg_name(r.bank)} PCR {r.pcr}" for r in compared)
+    if not compared:
+        claims = ["no supplied PCR is named by any entry: nothing was compared"]
+    elif matched is not None:
+        claims = [f"the first {matched} of {total} entries replay to the supplied {values}"]
+    else:
+        claims = [f"no prefix of the {total} entries replays to the supplied {values}"]
     if matched is not None and matched < total:
         claims.append(f"entries {matched}..{total - 1} are not covered by the PCR values")
     claims.extend(

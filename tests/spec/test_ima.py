@@ -9,8 +9,10 @@ hashlib. Real lists: ../shared/conformance/ima/*/ (tpm2-tss test data, expected.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 from chainoftrust.spec import ima
 from chainoftrust.spec.errors import ErrorCode, MalformedInputError
 from chainoftrust.spec.hashes import hash_alg_from_name
+from chainoftrust.spec.references import SPECIFICATION_VERSIONS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -334,6 +337,105 @@ def test_verify_zero_pcr_matches_the_empty_prefix_and_wrong_value_mismatches() -
     assert verdict["pcrs"][1]["replayed"] == expected_pcr(built, "sha256").hex()
 
 
+def ng_on(pcr: int, path: str) -> Built:
+    return ng_entry(
+        "ima-ng",
+        [d_ng("sha256", FILE_SHA256), path.encode() + b"\x00"],
+        [f"sha256:{FILE_SHA256.hex()}", path],
+        pcr=pcr,
+    )
+
+
+def test_verify_unnamed_pcr_is_not_compared() -> None:
+    # ADR 0003 amendment 1 item 7: replayed null, not compared, a claim says so
+    built = [ng_on(10, "/a"), ng_on(10, "/b")]
+    log = ima.parse_ima_binary(binary_of(built))
+    pcrs = {"sha1": {11: sha1(b"anything"), 10: expected_pcr(built, "sha1")}}
+    verdict = ima.verify_ima(log, pcrs).to_json()
+    assert (verdict["result"], verdict["matchedEntries"]) == ("match", 2)
+    assert verdict["pcrs"] == [
+        {
+            "bank": "sha1",
+            "pcr": 10,
+            "expected": pcrs["sha1"][10].hex(),
+            "replayed": pcrs["sha1"][10].hex(),
+        },
+        {"bank": "sha1", "pcr": 11, "expected": pcrs["sha1"][11].hex(), "replayed": None},
+    ]
+    assert any("PCR 11" in c and "not verified" in c for c in verdict["claims"])
+    assert not any("PCR 10" in c and "not verified" in c for c in verdict["claims"])
+
+
+@pytest.mark.parametrize("value", [ZERO20, sha1(b"anything")])
+def test_verify_with_nothing_compared_is_a_mismatch(value: bytes) -> None:
+    log = ima.parse_ima_binary(binary_of([ng_on(10, "/a")]))
+    verdict = ima.verify_ima(log, {"sha1": {11: value}}).to_json()
+    assert (verdict["result"], verdict["matchedEntries"]) == ("mismatch", None)
+    assert verdict["pcrs"] == [
+        {"bank": "sha1", "pcr": 11, "expected": value.hex(), "replayed": None}
+    ]
+    assert any("not verified" in c for c in verdict["claims"])
+    empty = ima.verify_ima(ima.parse_ima_binary(b""), {"sha1": {10: ZERO20}}).to_json()
+    assert (empty["result"], empty["matchedEntries"]) == ("mismatch", None)
+
+
+def test_verify_prefix_not_yet_extending_a_pcr_counts_it_as_zero() -> None:
+    # amendment 1 item 7: at a prefix, a named PCR no entry has extended yet is zero;
+    # rows sorted by TPM_ALG_ID (sha1 0x0004 < sha256 0x000B), then PCR
+    built = [ng_on(10, "/a"), ng_on(11, "/b"), ng_on(10, "/c")]
+    log = ima.parse_ima_binary(binary_of(built))
+    pcrs = {
+        "sha256": {11: bytes(32), 10: expected_pcr(built[:1], "sha256")},
+        "sha1": {10: expected_pcr(built[:1], "sha1")},
+    }
+    verdict = ima.verify_ima(log, pcrs).to_json()
+    assert (verdict["result"], verdict["matchedEntries"]) == ("match", 1)
+    assert [(r["bank"], r["pcr"], r["replayed"]) for r in verdict["pcrs"]] == [
+        ("sha1", 10, expected_pcr(built[:1], "sha1").hex()),
+        ("sha256", 10, expected_pcr(built[:1], "sha256").hex()),
+        ("sha256", 11, bytes(32).hex()),
+    ]
+    later = {
+        "sha256": {
+            11: expected_pcr(built[1:2], "sha256"),
+            10: expected_pcr([built[0], built[2]], "sha256"),
+        }
+    }
+    assert ima.verify_ima(log, later).matched_entries == 3
+
+
+def test_replay_warning_json() -> None:
+    # ADR 0003 amendment 1 item 1: {"code", "entry", "message"}
+    data = b"payload"
+    entry = le32(10) + sha1(data) + le32(7) + b"ima-new" + le32(len(data)) + data
+    log = ima.parse_ima_binary(every_template()[0].binary + entry)
+    (warning,) = ima.replay_ima(log).to_json()["warnings"]
+    assert set(warning) == {"code", "entry", "message"}
+    assert (warning["code"], warning["entry"]) == ("IMA_UNKNOWN_TEMPLATE", 1)
+    assert isinstance(warning["message"], str) and warning["message"]
+
+
+def test_every_public_callable_names_its_document() -> None:
+    """STYLE.md section 2 for spec.ima: functions, methods and properties alike."""
+    bad = []
+    for name, obj in vars(ima).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != ima.__name__:
+            continue
+        members = [obj] if inspect.isfunction(obj) else []
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_"):
+                    members.append(member.fget if isinstance(member, property) else member)
+        for member in members:
+            if not inspect.isfunction(member):
+                continue
+            first = (member.__doc__ or "").strip().split("\n")[0]
+            match = re.match(r"^Spec: (\S+) \S.* - \S", first)
+            if match is None or match.group(1) not in SPECIFICATION_VERSIONS:
+                bad.append(f"{name}.{member.__name__}")
+    assert not bad, bad
+
+
 @pytest.mark.parametrize(
     ("pcrs", "code"),
     [
@@ -472,7 +574,7 @@ H = sha1(b"h").hex()
 @pytest.mark.parametrize(
     ("line", "code"),
     [
-        ("", ErrorCode.IMA_INVALID_LINE),
+        ("   ", ErrorCode.IMA_INVALID_LINE),  # not empty: spaces only
         ("10", ErrorCode.IMA_INVALID_LINE),
         (f"10 {H}", ErrorCode.IMA_INVALID_LINE),
         (f"x0 {H} ima-ng sha1:{H} /a", ErrorCode.IMA_INVALID_LINE),
@@ -483,6 +585,11 @@ H = sha1(b"h").hex()
         (f"10 {H} ima-ng sha1:{H[:-1]} /a", ErrorCode.IMA_INVALID_LINE),
         (f"10 {H} ima-ng sha1:{H}", ErrorCode.IMA_INVALID_LINE),  # missing n-ng
         (f"10 {H} ima-ng  /a", ErrorCode.IMA_INVALID_LINE),  # empty d-ng
+        (f"10 {H} ima-ng {H} /a", ErrorCode.IMA_INVALID_LINE),  # d-ng without alg:
+        (f"10 {H} ima-ng :{H} /a", ErrorCode.IMA_INVALID_LINE),  # empty alg
+        (f"10 {H} ima-ng sh\x01a1:{H} /a", ErrorCode.IMA_INVALID_LINE),  # unprintable alg
+        (f"10 {H} ima-ng sh\u00e41:{H} /a", ErrorCode.IMA_INVALID_LINE),  # not ASCII
+        (f"10 {H} ima-modsig sha1:{H} /a  {H} ", ErrorCode.IMA_INVALID_LINE),  # d-modsig
         (f"10 {H} ima-ng sha1:{H} /a extra", ErrorCode.IMA_INVALID_LINE),
         (f"10 {H} ima-ng sha1:{H} /a\x00b", ErrorCode.IMA_INVALID_LINE),
         (f"10 {H} ima-ng sha1:{H} /\udfff", ErrorCode.IMA_INVALID_LINE),
@@ -498,10 +605,23 @@ def test_invalid_ascii_lines(line: str, code: ErrorCode) -> None:
     assert (error.code, error.field, error.offset) == (code, "lines[1]", 1)
 
 
-def test_blank_line_inside_the_list_is_invalid() -> None:
-    error = code_of(ima.parse_ima_ascii, GOOD_LINE + "\n\n" + GOOD_LINE + "\n")
-    assert (error.code, error.field) == (ErrorCode.IMA_INVALID_LINE, "lines[1]")
+def test_empty_lines_are_skipped_and_lines_keep_their_numbers() -> None:
+    # ADR 0003 amendment 1 item 5: empty lines skipped; lines[i] / offset = 0-based line
+    text = "\n" + GOOD_LINE + "\n\n\n" + GOOD_LINE + "\n"
+    log = ima.parse_ima_ascii(text)
+    assert [(e.index, e.offset) for e in log.entries] == [(0, 1), (1, 4)]
+    assert log.entries[0].to_json() == log.entries[1].to_json() | {"index": 0}
+    error = code_of(ima.parse_ima_ascii, text + "\n" + "10 x\n")
+    assert (error.code, error.field, error.offset) == (ErrorCode.IMA_INVALID_LINE, "lines[6]", 6)
     assert ima.parse_ima_ascii("").entries == ()
+    assert ima.parse_ima_ascii("\n\n").entries == ()
+
+
+def test_lines_may_start_with_spaces() -> None:
+    built = ima_entry(FILE_SHA1, "/x", pcr=9)
+    assert ima.parse_ima_ascii("   " + built.ascii).entries[0].template_data == (
+        FILE_SHA1 + le32(2) + b"/x"
+    )
 
 
 # ---------------------------------------------------------------- property
