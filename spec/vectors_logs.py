@@ -50,6 +50,43 @@ NOTES: Final[dict[str, tuple[str, str]]] = {
     "GiantDigestCount": (_M, "A digest count far beyond the bytes present."),
     "AlgorithmNotInSpecId": (_M, "An event digest of an algorithm the Spec ID does not list."),
     "InvalidStartupLocality": (_M, "A StartupLocality value other than 0, 3 or 4."),
+    "CryptoAgileOneBank": (_F, "A crypto-agile log whose Spec ID lists sha256 only."),
+    "CryptoAgileThreeBanks": (_F, "A crypto-agile log with sha1, sha256 and sha384 banks."),
+    "StartupLocality4": (_E, "StartupLocality 4 alone (an H-CRTM as edk2 logs it): 00..04."),
+    "HcrtmWithoutLocality": (_E, "EV_EFI_HCRTM_EVENT first in PCR 0, no StartupLocality."),
+    "NoActionPcr0NotLocality": (_E, "EV_NO_ACTION in PCR 0 that is no StartupLocality."),
+    "SeparatorsAllPcrs": (_F, "An EV_SEPARATOR of 00000000 in each of PCRs 0-7."),
+    "SeparatorError": (_E, "A separator of the error value 01000000 or ffffffff."),
+    "VariableBootDataOnly": (_F, "EV_EFI_VARIABLE_BOOT digest over VariableData (the PFP)."),
+    "VariableBoot2": (_F, "EV_EFI_VARIABLE_BOOT2: whole structure (match) or data only."),
+    "VariableDriverConfig": (
+        _F,
+        "EV_EFI_VARIABLE_DRIVER_CONFIG (SecureBoot) before PCR 7's separator.",
+    ),
+    "AuthorityTrailingByte": (
+        _E,
+        "EV_EFI_VARIABLE_AUTHORITY after PCR 7's separator, data one octet longer than "
+        "what was measured (shim).",
+    ),
+    "AllowedAfterSeparator": (
+        _E,
+        "Boot applications (PCR 4), EV_EFI_ACTION (PCR 5) and EV_EFI_VARIABLE_BOOT (PCR 1) "
+        "after the separators: no finding.",
+    ),
+    "TypeRelabelledUnflagged": (
+        _M,
+        "An EV_SEPARATOR in PCR 7 relabelled EV_EFI_ACTION: same PCR values, and the data "
+        "check still matches as EV_EFI_ACTION. ADR 0002 has no finding for it (PCR 7 ends "
+        "with no separator); a verifier must not read the type as measured.",
+    ),
+    "DriverConfigAfterSeparator": (_M, "Secure Boot policy changed after PCR 7's separator."),
+    "DuplicateStartupLocality": (_M, "A second StartupLocality event."),
+    "PcrOutOfRange": (_E, "PCR index 0xffffffff (as Windows logs use): not replayed."),
+    "UnknownEventType": (_M, "An event type that is not in the PFP Events table."),
+    "EmptyLog": (_M, "No bytes at all."),
+    "DuplicateBank": (_M, "Two digests of one algorithm in one event."),
+    "InvalidSpecId": (_M, "A Spec ID event with no algorithm, or a wrong digest size."),
+    "ActionDataMismatch": (_M, "EV_EFI_ACTION text whose digest is of other text."),
 }
 
 
@@ -111,146 +148,456 @@ class Case:
     expect: str  # "valid" or an error code
 
 
-def _cases() -> list[Case]:
-    """Spec: PROJECT adr.0002 vectors - the literal case table."""
-    boot_var = _var("BootOrder", b"\x01\x00")
-    app = _event2(4, _EV_BOOT_APP, _both(b"image"), b"\x00" * 8)
-    sep7 = _event2(7, _EV_SEPARATOR, _both(_SEP), _SEP)
-    sha1_log = b"".join(
-        _u32(p) + _u32(t) + compute_digest(HashAlg.SHA1, d) + _u32(len(d)) + d
-        for p, t, d in ((0, _EV_POST_CODE, b"post"), (7, _EV_SEPARATOR, _SEP))
-    )
-    three = _spec_id(((0x0004, 20), (0x000B, 32), (0x7777, 8)))
+_EV_S_CRTM_VERSION, _EV_EVENT_TAG, _EV_DRIVER_CONFIG = 0x8, 0x6, 0x80000001
+_EV_BOOT2, _EV_AUTHORITY, _EV_UNKNOWN = 0x8000000C, 0x800000E0, 0x99
+_IMAGE_SECURITY_DB = bytes.fromhex("cbb219d73a3d9645a3bcdad00e67656f")  # d719b2cb-...-656f
+_SIZES: Final = {"sha1": 20, "sha256": 32, "sha384": 48}
+_TWO: Final = ("sha1", "sha256")
+_ONE: Final = ("sha256",)
+_THREE: Final = ("sha1", "sha256", "sha384")
+
+
+def _ev(
+    pcr: int, etype: int, data: bytes, algs: tuple[str, ...] = _TWO, over: bytes | None = None
+) -> bytes:
+    """One TCG_PCR_EVENT2 whose digests are of `over` (the data itself by default)."""
+    return _event2(pcr, etype, [_h(a, data if over is None else over) for a in algs], data)
+
+
+def _no_action(pcr: int, data: bytes, algs: tuple[str, ...] = _TWO) -> bytes:
+    """Spec: PFP EV_NO_ACTION - digests all zero."""
+    ids = [(int(hash_alg_from_name(a)), bytes(_SIZES[a])) for a in algs]
+    return _event2(pcr, _EV_NO_ACTION, ids, data)
+
+
+def _head(algs: tuple[str, ...]) -> bytes:
+    return _spec_id(tuple((int(hash_alg_from_name(a)), _SIZES[a]) for a in algs))
+
+
+def _sha1_record(pcr: int, etype: int, data: bytes) -> bytes:
+    """Spec: PFP TCG_PCR_EVENT - one SHA-1 format record."""
+    return _u32(pcr) + _u32(etype) + compute_digest(HashAlg.SHA1, data) + _u32(len(data)) + data
+
+
+def _separators(algs: tuple[str, ...] = _TWO, pcrs: range = range(8)) -> bytes:
+    return b"".join(_ev(p, _EV_SEPARATOR, _SEP, algs) for p in pcrs)
+
+
+def _pair(comment: str, flags: tuple[str, ...], log: bytes, code: str) -> list[Case]:
+    """The same log replayed leniently (warnings) and under strict mode (the error)."""
     return [
-        Case(
-            "locality 0, separator, boot app",
-            ("CryptoAgile",),
-            _log(_locality(0), sep7, app),
-            False,
-            "valid",
-        ),
-        Case(
-            "startup locality 3",
-            ("CryptoAgile", "StartupLocality3"),
-            _log(_locality(3), sep7),
-            False,
-            "valid",
-        ),
-        Case(
-            "H-CRTM",
-            ("HcrtmPcr0",),
-            _log(_locality(4), _event2(0, _EV_HCRTM, _both(b"crtm"), b"HCRTM")),
-            False,
-            "valid",
-        ),
-        Case(
-            "an event in PCR 17",
-            ("DrtmPcrStartFF",),
-            _log(_event2(17, 0x6, _both(b"t"), b"t")),
-            False,
-            "valid",
-        ),
-        Case(
-            "EV_NO_ACTION in PCR 8",
-            ("NoActionNeverExtends",),
-            _log(_event2(8, _EV_NO_ACTION, [(4, bytes(20)), (11, bytes(32))], b"x")),
-            False,
-            "valid",
-        ),
-        Case(
-            "sha256 digest missing",
-            ("MissingBankDigest",),
-            _log(_event2(4, _EV_BOOT_APP, [_h("sha1", b"a")], b"")),
-            False,
-            "valid",
-        ),
-        Case(
-            "unknown algorithm 0x7777 (8 bytes) skipped",
-            ("UnknownAlgorithmSkipped",),
-            three + _event2(4, _EV_BOOT_APP, [*_both(b"a"), (0x7777, bytes(8))], b""),
-            False,
-            "valid",
-        ),
-        Case("SHA-1 log", ("Sha1Log",), sha1_log, False, "valid"),
-        Case(
-            "separator data 00000000, digests of 01000000",
-            ("DataDigestMismatch",),
-            _log(_event2(7, _EV_SEPARATOR, _both(b"\x01\x00\x00\x00"), _SEP)),
-            False,
-            "valid",
-        ),
-        Case(
-            "the same, strict",
-            ("DataDigestMismatch",),
-            _log(_event2(7, _EV_SEPARATOR, _both(b"\x01\x00\x00\x00"), _SEP)),
-            True,
-            "DATA_DIGEST_MISMATCH",
-        ),
-        Case(
-            "separator relabelled EV_POST_CODE",
-            ("TypeRelabelled",),
-            _log(_event2(7, _EV_POST_CODE, _both(_SEP), _SEP)),
-            True,
-            "UNEXPECTED_PCR",
-        ),
-        Case(
-            "StartupLocality after an extend of PCR 0",
-            ("StartupLocalityAfterExtend",),
-            _log(_event2(0, _EV_POST_CODE, _both(b"p"), b"p"), _locality(3)),
-            False,
-            "valid",
-        ),
-        Case(
-            "two separators in PCR 7",
-            ("EventAfterSeparator",),
-            _log(sep7, sep7),
-            True,
-            "EVENT_AFTER_SEPARATOR",
-        ),
-        Case(
-            "BootOrder digest over the whole UEFI_VARIABLE_DATA",
-            ("VariableBootWholeData",),
-            _log(_event2(1, _EV_VARIABLE_BOOT, _both(boot_var), boot_var)),
-            False,
-            "valid",
-        ),
-        Case("log cut inside a record", ("TruncatedRecord",), _log(sep7)[:-3], False, "TRUNCATED"),
-        Case(
-            "event size 0xffffffff",
-            ("OversizedLength",),
-            _log(sep7[:-8] + _u32(0xFFFFFFFF) + _SEP),
-            False,
-            "TRUNCATED",
-        ),
-        Case(
-            "digest count 0xffffffff",
-            ("GiantDigestCount",),
-            _log(_u32(7) + _u32(_EV_SEPARATOR) + _u32(0xFFFFFFFF) + bytes(8)),
-            False,
-            "TRUNCATED",
-        ),
-        Case(
-            "sha384 digest, Spec ID lists sha1 and sha256",
-            ("AlgorithmNotInSpecId",),
-            _log(_event2(4, _EV_BOOT_APP, [_h("sha384", b"a")], b"")),
-            False,
-            "UNKNOWN_ALGORITHM",
-        ),
-        Case(
-            "StartupLocality 2",
-            ("InvalidStartupLocality",),
-            _log(_locality(2)),
-            False,
-            "INVALID_STARTUP_LOCALITY",
-        ),
+        Case(comment, flags, log, False, "valid"),
+        Case(f"{comment}, strict", flags, log, True, code),
     ]
+
+
+# ------------------------------------------------------------ the logs' building blocks
+
+_SEP7: Final = _ev(7, _EV_SEPARATOR, _SEP)
+_POST_PCR0: Final = _ev(0, _EV_POST_CODE, b"p")
+_SHA1_LOG: Final = _sha1_record(0, _EV_POST_CODE, b"post") + _sha1_record(7, _EV_SEPARATOR, _SEP)
+_SHA1_LOG_SEPARATORS: Final = b"".join(
+    [_sha1_record(0, _EV_POST_CODE, b"post")]
+    + [_sha1_record(p, _EV_SEPARATOR, _SEP) for p in range(7)]
+    + [_sha1_record(7, _EV_SEPARATOR, b"\xff\xff\xff\xff")]
+)
+_HEAD_UNKNOWN_ALG: Final = _spec_id(((0x0004, 20), (0x000B, 32), (0x7777, 8)))
+_HEAD_ONE, _HEAD_THREE = _head(_ONE), _head(_THREE)
+_NO_ALGS_HEAD: Final = _u32(0) + _u32(_EV_NO_ACTION) + bytes(20)
+_NO_ALGS_BODY: Final = b"Spec ID Event03\x00" + _u32(0) + bytes([0, 2, 0, 2]) + _u32(0) + b"\x00"
+_CRTM_VERSION: Final = b"1\x00.\x000\x00\x00\x00"  # EV_S_CRTM_VERSION: UCS-2 "1.0"
+_BOOT_APP_EVENT: Final = _event2(4, _EV_BOOT_APP, _both(b"image"), b"\x00" * 8)
+_BOOT_ORDER: Final = _var("BootOrder", b"\x01\x00")
+_BOOT0001: Final = _var("Boot0001", b"\x01\x00\x00\x00" + "linux".encode("utf-16-le"))
+_SECURE_BOOT_ON: Final = _var("SecureBoot", b"\x01")
+_SECURE_BOOT_OFF_PCR7: Final = _ev(7, _EV_DRIVER_CONFIG, _var("SecureBoot", b"\x00"))
+_DB: Final = _IMAGE_SECURITY_DB + struct.pack("<QQ", 2, 4) + "db".encode("utf-16-le") + b"cert"
+_EXIT_BOOT_SERVICES: Final = b"Exit Boot Services Invocation"
+_SHA256_TWICE: Final = [_h("sha256", b"a"), _h("sha256", b"a")]
+
+# ------------------------------------------------------------------ the case tables
+
+#: tcIds 1-19: the first cases.
+_CASES_V1: Final[tuple[Case, ...]] = (
+    Case(
+        "locality 0, separator, boot app",
+        ("CryptoAgile",),
+        _log(_locality(0), _SEP7, _BOOT_APP_EVENT),
+        False,
+        "valid",
+    ),
+    Case(
+        "startup locality 3",
+        ("CryptoAgile", "StartupLocality3"),
+        _log(_locality(3), _SEP7),
+        False,
+        "valid",
+    ),
+    Case(
+        "H-CRTM",
+        ("HcrtmPcr0",),
+        _log(_locality(4), _event2(0, _EV_HCRTM, _both(b"crtm"), b"HCRTM")),
+        False,
+        "valid",
+    ),
+    Case(
+        "an event in PCR 17",
+        ("DrtmPcrStartFF",),
+        _log(_event2(17, 0x6, _both(b"t"), b"t")),
+        False,
+        "valid",
+    ),
+    Case(
+        "EV_NO_ACTION in PCR 8",
+        ("NoActionNeverExtends",),
+        _log(_event2(8, _EV_NO_ACTION, [(4, bytes(20)), (11, bytes(32))], b"x")),
+        False,
+        "valid",
+    ),
+    Case(
+        "sha256 digest missing",
+        ("MissingBankDigest",),
+        _log(_event2(4, _EV_BOOT_APP, [_h("sha1", b"a")], b"")),
+        False,
+        "valid",
+    ),
+    Case(
+        "unknown algorithm 0x7777 (8 bytes) skipped",
+        ("UnknownAlgorithmSkipped",),
+        _HEAD_UNKNOWN_ALG + _event2(4, _EV_BOOT_APP, [*_both(b"a"), (0x7777, bytes(8))], b""),
+        False,
+        "valid",
+    ),
+    Case("SHA-1 log", ("Sha1Log",), _SHA1_LOG, False, "valid"),
+    Case(
+        "separator data 00000000, digests of 01000000",
+        ("DataDigestMismatch",),
+        _log(_event2(7, _EV_SEPARATOR, _both(b"\x01\x00\x00\x00"), _SEP)),
+        False,
+        "valid",
+    ),
+    Case(
+        "the same, strict",
+        ("DataDigestMismatch",),
+        _log(_event2(7, _EV_SEPARATOR, _both(b"\x01\x00\x00\x00"), _SEP)),
+        True,
+        "DATA_DIGEST_MISMATCH",
+    ),
+    Case(
+        "separator relabelled EV_POST_CODE",
+        ("TypeRelabelled",),
+        _log(_event2(7, _EV_POST_CODE, _both(_SEP), _SEP)),
+        True,
+        "UNEXPECTED_PCR",
+    ),
+    Case(
+        "StartupLocality after an extend of PCR 0",
+        ("StartupLocalityAfterExtend",),
+        _log(_event2(0, _EV_POST_CODE, _both(b"p"), b"p"), _locality(3)),
+        False,
+        "valid",
+    ),
+    Case(
+        "two separators in PCR 7",
+        ("EventAfterSeparator",),
+        _log(_SEP7, _SEP7),
+        True,
+        "EVENT_AFTER_SEPARATOR",
+    ),
+    Case(
+        "BootOrder digest over the whole UEFI_VARIABLE_DATA",
+        ("VariableBootWholeData",),
+        _log(_event2(1, _EV_VARIABLE_BOOT, _both(_BOOT_ORDER), _BOOT_ORDER)),
+        False,
+        "valid",
+    ),
+    Case("log cut inside a record", ("TruncatedRecord",), _log(_SEP7)[:-3], False, "TRUNCATED"),
+    Case(
+        "event size 0xffffffff",
+        ("OversizedLength",),
+        _log(_SEP7[:-8] + _u32(0xFFFFFFFF) + _SEP),
+        False,
+        "TRUNCATED",
+    ),
+    Case(
+        "digest count 0xffffffff",
+        ("GiantDigestCount",),
+        _log(_u32(7) + _u32(_EV_SEPARATOR) + _u32(0xFFFFFFFF) + bytes(8)),
+        False,
+        "TRUNCATED",
+    ),
+    Case(
+        "sha384 digest, Spec ID lists sha1 and sha256",
+        ("AlgorithmNotInSpecId",),
+        _log(_event2(4, _EV_BOOT_APP, [_h("sha384", b"a")], b"")),
+        False,
+        "UNKNOWN_ALGORITHM",
+    ),
+    Case(
+        "StartupLocality 2",
+        ("InvalidStartupLocality",),
+        _log(_locality(2)),
+        False,
+        "INVALID_STARTUP_LOCALITY",
+    ),
+)
+
+
+#: tcIds 20-27: banks, start values, separators.
+_CASES_FORMATS: Final[tuple[Case, ...]] = (
+    Case(
+        "one sha256 bank: locality 0, S-CRTM version, separator",
+        ("CryptoAgileOneBank",),
+        _HEAD_ONE
+        + _no_action(0, b"StartupLocality\x00\x00", _ONE)
+        + _ev(0, _EV_S_CRTM_VERSION, _CRTM_VERSION, _ONE)
+        + _ev(7, _EV_SEPARATOR, _SEP, _ONE),
+        False,
+        "valid",
+    ),
+    Case(
+        "three banks: locality 3, post code, separators 0-7",
+        ("CryptoAgileThreeBanks", "SeparatorsAllPcrs", "StartupLocality3"),
+        _HEAD_THREE
+        + _no_action(0, b"StartupLocality\x00\x03", _THREE)
+        + _ev(0, _EV_POST_CODE, b"bios", _THREE)
+        + _separators(_THREE),
+        False,
+        "valid",
+    ),
+    Case(
+        "startup locality 4 alone",
+        ("StartupLocality4",),
+        _log(_locality(4), _ev(7, _EV_SEPARATOR, _SEP)),
+        False,
+        "valid",
+    ),
+    Case(
+        "H-CRTM event first in PCR 0, no StartupLocality",
+        ("HcrtmWithoutLocality",),
+        _log(_ev(0, _EV_HCRTM, b"HCRTM"), _ev(0, _EV_POST_CODE, b"post")),
+        False,
+        "valid",
+    ),
+    Case(
+        "EV_NO_ACTION in PCR 0 of 18 bytes (no StartupLocality), then a post code",
+        ("NoActionPcr0NotLocality", "NoActionNeverExtends"),
+        _log(_no_action(0, b"StartupLocality\x00\x03\x00"), _ev(0, _EV_POST_CODE, b"p")),
+        False,
+        "valid",
+    ),
+    Case(
+        "events in PCRs 17, 18, 22 (start ff) and 23 (starts 00)",
+        ("DrtmPcrStartFF",),
+        _log(*(_ev(p, _EV_EVENT_TAG, b"d") for p in (17, 18, 22, 23))),
+        False,
+        "valid",
+    ),
+    Case(
+        "SHA-1 log: separators 0-6, error separator ffffffff in PCR 7",
+        ("Sha1Log", "SeparatorError"),
+        _SHA1_LOG_SEPARATORS,
+        False,
+        "valid",
+    ),
+    Case(
+        "error separator 01000000 in PCR 4",
+        ("SeparatorError",),
+        _log(_ev(4, _EV_SEPARATOR, b"\x01\x00\x00\x00")),
+        False,
+        "valid",
+    ),
+)
+
+
+#: tcIds 28-35: UEFI variables, data checks and their quirks, events after separators.
+_CASES_UEFI: Final[tuple[Case, ...]] = (
+    Case(
+        "BootOrder digest over VariableData only",
+        ("VariableBootDataOnly",),
+        _log(_ev(1, _EV_VARIABLE_BOOT, _BOOT_ORDER, over=b"\x01\x00")),
+        False,
+        "valid",
+    ),
+    Case(
+        "Boot0001 as EV_EFI_VARIABLE_BOOT2, whole structure",
+        ("VariableBoot2",),
+        _log(_ev(1, _EV_BOOT2, _BOOT0001)),
+        False,
+        "valid",
+    ),
+    Case(
+        "Boot0001 as EV_EFI_VARIABLE_BOOT2, VariableData only",
+        ("VariableBoot2",),
+        _log(_ev(1, _EV_BOOT2, _BOOT0001, over=_BOOT0001[-14:])),
+        False,
+        "valid",
+    ),
+    Case(
+        "SecureBoot and db before PCR 7's separator",
+        ("VariableDriverConfig",),
+        _log(
+            _ev(7, _EV_DRIVER_CONFIG, _SECURE_BOOT_ON),
+            _ev(7, _EV_DRIVER_CONFIG, _DB),
+            _ev(7, _EV_SEPARATOR, _SEP),
+        ),
+        True,
+        "valid",
+    ),
+    Case(
+        "db authority after PCR 7's separator with shim's trailing byte",
+        ("AuthorityTrailingByte",),
+        _log(_ev(7, _EV_SEPARATOR, _SEP), _ev(7, _EV_AUTHORITY, _DB + b"\x00", over=_DB)),
+        True,
+        "valid",
+    ),
+    Case(
+        "after the separators: boot app, EV_EFI_ACTION, BootOrder, db authority",
+        ("AllowedAfterSeparator",),
+        _log(
+            _separators(),
+            _ev(4, _EV_BOOT_APP, b"\x00" * 8, over=b"image"),
+            _ev(5, _EV_EFI_ACTION, _EXIT_BOOT_SERVICES),
+            _ev(1, _EV_VARIABLE_BOOT, _BOOT_ORDER, over=b"\x01\x00"),
+            _ev(7, _EV_AUTHORITY, _DB),
+        ),
+        True,
+        "valid",
+    ),
+    *_pair(
+        "EV_EFI_ACTION with the digest of other text",
+        ("ActionDataMismatch",),
+        _log(_ev(5, _EV_EFI_ACTION, _EXIT_BOOT_SERVICES, over=b"Exit Boot Services Returned")),
+        "DATA_DIGEST_MISMATCH",
+    ),
+)
+
+
+#: tcIds 36-48: findings as warnings, and as errors under strict mode.
+_CASES_FINDINGS: Final[tuple[Case, ...]] = (
+    Case(
+        "separator relabelled EV_POST_CODE, not strict: PCRs equal tcId 2's",
+        ("TypeRelabelled",),
+        _log(_locality(3), _event2(7, _EV_POST_CODE, _both(_SEP), _SEP)),
+        False,
+        "valid",
+    ),
+    Case(
+        "separator relabelled EV_EFI_ACTION, strict: PCRs equal tcId 2's, nothing found",
+        ("TypeRelabelledUnflagged",),
+        _log(_locality(3), _event2(7, _EV_EFI_ACTION, _both(_SEP), _SEP)),
+        True,
+        "valid",
+    ),
+    Case(
+        "StartupLocality after an extend of PCR 0, strict",
+        ("StartupLocalityAfterExtend",),
+        _log(_POST_PCR0, _locality(3)),
+        True,
+        "STARTUP_LOCALITY_AFTER_EXTEND",
+    ),
+    Case(
+        "two separators in PCR 7, not strict",
+        ("EventAfterSeparator",),
+        _log(_SEP7, _SEP7),
+        False,
+        "valid",
+    ),
+    *_pair(
+        "SecureBoot=0 in PCR 7 after its separator",
+        ("DriverConfigAfterSeparator", "EventAfterSeparator"),
+        _log(_SEP7, _SECURE_BOOT_OFF_PCR7),
+        "EVENT_AFTER_SEPARATOR",
+    ),
+    *_pair(
+        "StartupLocality 3 twice",
+        ("DuplicateStartupLocality",),
+        _log(_locality(3), _locality(3)),
+        "DUPLICATE_STARTUP_LOCALITY",
+    ),
+    Case(
+        "sha256 digest missing, strict",
+        ("MissingBankDigest",),
+        _log(_event2(4, _EV_BOOT_APP, [_h("sha1", b"a")], b"")),
+        True,
+        "MISSING_BANK_DIGEST",
+    ),
+    *_pair(
+        "an event in PCR 0xffffffff",
+        ("PcrOutOfRange",),
+        _log(_SEP7, _ev(0xFFFFFFFF, _EV_EVENT_TAG, b"w")),
+        "PCR_OUT_OF_RANGE",
+    ),
+    *_pair(
+        "event type 0x00000099 in PCR 4",
+        ("UnknownEventType",),
+        _log(_ev(4, _EV_UNKNOWN, b"u")),
+        "UNKNOWN_EVENT_TYPE",
+    ),
+)
+
+
+#: tcIds 49-57: logs that cannot be read, with the offset of the failing record.
+_CASES_MALFORMED: Final[tuple[Case, ...]] = (
+    Case("an empty log", ("EmptyLog",), b"", False, "TRUNCATED"),
+    Case(
+        "SHA-1 log cut inside its second record",
+        ("Sha1Log", "TruncatedRecord"),
+        _SHA1_LOG[:-2],
+        False,
+        "TRUNCATED",
+    ),
+    Case("log cut inside the Spec ID event", ("TruncatedRecord",), _HEAD[:40], False, "TRUNCATED"),
+    Case(
+        "SHA-1 log, event size 0xffffffff in the second record",
+        ("Sha1Log", "OversizedLength"),
+        _SHA1_LOG[:-8] + _u32(0xFFFFFFFF) + _SEP,
+        False,
+        "TRUNCATED",
+    ),
+    Case(
+        "digest count 0x40000000 after two good records",
+        ("GiantDigestCount",),
+        _log(_SEP7, _SEP7[:8] + _u32(0x40000000) + _SEP7[12:]),
+        False,
+        "TRUNCATED",
+    ),
+    Case(
+        "two sha256 digests in one event",
+        ("DuplicateBank",),
+        _log(_event2(4, _EV_BOOT_APP, _SHA256_TWICE, b"")),
+        False,
+        "DUPLICATE_BANK",
+    ),
+    Case(
+        "Spec ID event listing no algorithm",
+        ("InvalidSpecId",),
+        _NO_ALGS_HEAD + _u32(len(_NO_ALGS_BODY)) + _NO_ALGS_BODY,
+        False,
+        "INVALID_SPEC_ID_EVENT",
+    ),
+    Case(
+        "Spec ID event giving sha256 20 bytes",
+        ("InvalidSpecId",),
+        _spec_id(((0x0004, 20), (0x000B, 20))),
+        False,
+        "INVALID_SPEC_ID_EVENT",
+    ),
+    Case(
+        "StartupLocality 1, strict",
+        ("InvalidStartupLocality",),
+        _log(_locality(1)),
+        True,
+        "INVALID_STARTUP_LOCALITY",
+    ),
+)
 
 
 def _outcome(case: Case) -> dict[str, object]:
     """Spec: PROJECT adr.0002 vectors - the spec's result for one case."""
     try:
         log = parse_event_log(case.log)
-        replay = replay_event_log(log, strict=case.strict).to_json()
+        replayed = replay_event_log(log, strict=case.strict)
         checks = [c.to_json() for c in check_event_data(log)]
     except SpecError as err:
         if case.expect != str(err.code):
@@ -260,12 +607,22 @@ def _outcome(case: Case) -> dict[str, object]:
         return {"result": "invalid", "errorCode": str(err.code), "errorOffset": err.offset}
     if case.expect != "valid":
         raise RuntimeError(f"{case.comment}: written for {case.expect}, spec accepts it")
-    warnings = [{"code": w["code"], "event": w["event"]} for w in replay["warnings"]]  # type: ignore[index, union-attr]
+    warnings = [{"code": str(w.code), "event": w.event} for w in replayed.warnings]
     return {
         "result": "valid",
-        "replay": {"pcrs": replay["pcrs"], "warnings": warnings},
+        "replay": {"pcrs": replayed.to_json()["pcrs"], "warnings": warnings},
         "dataChecks": checks,
     }
+
+
+#: every case, in tcId order (new ones at the end, never reordered).
+_ALL_CASES: Final[tuple[Case, ...]] = (
+    *_CASES_V1,
+    *_CASES_FORMATS,
+    *_CASES_UEFI,
+    *_CASES_FINDINGS,
+    *_CASES_MALFORMED,
+)
 
 
 def build_file() -> dict[str, object]:
@@ -279,7 +636,7 @@ def build_file() -> dict[str, object]:
             "strict": c.strict,
             **_outcome(c),
         }
-        for n, c in enumerate(_cases())
+        for n, c in enumerate(_ALL_CASES)
     ]
     used = sorted({f for t in tests for f in t["flags"]})  # type: ignore[attr-defined]
     links = [_PFP, _ADR]
@@ -313,10 +670,21 @@ def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[st
     return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
 
 
-def build_schema(flags: list[str]) -> dict[str, object]:
-    """Spec: PROJECT adr.0002 vectors - the JSON Schema of eventlog_replay_test.json."""
+#: ADR 0002 "Event data checks": DataCheck.to_json().
+_DATA_CHECK: Final = _obj(
+    {
+        "event": {"type": "integer", "minimum": 0},
+        "type": {"type": "string"},
+        "status": {"enum": ["match", "match_quirk", "mismatch", "separator_error"]},
+        "banks": {"type": "object", "additionalProperties": {"enum": ["match", "mismatch"]}},
+        "quirk": {"type": ["string", "null"]},
+    }
+)
+
+
+def _test_schema(flags: list[str]) -> dict[str, object]:
+    """One test object: the log and strict flag; the replay and data checks, or the error."""
     hex_ = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
-    named = _obj({"name": {"type": "string"}, "version": {"type": "string"}})
     warning = _obj({"code": {"type": "string"}, "event": {"type": ["integer", "null"]}})
     replay = _obj(
         {
@@ -336,7 +704,7 @@ def build_schema(flags: list[str]) -> dict[str, object]:
             "strict": {"type": "boolean"},
             "result": {"enum": ["valid", "invalid"]},
             "replay": replay,
-            "dataChecks": {"type": "array", "items": {"type": "object"}},
+            "dataChecks": {"type": "array", "items": _DATA_CHECK},
             "errorCode": {"type": "string"},
             "errorOffset": {"type": ["integer", "null"]},
         },
@@ -351,6 +719,13 @@ def build_schema(flags: list[str]) -> dict[str, object]:
         "required": ["replay", "dataChecks"],
         "properties": {"errorCode": False, "errorOffset": False},
     }
+    return test
+
+
+def build_schema(flags: list[str]) -> dict[str, object]:
+    """Spec: PROJECT adr.0002 vectors - the JSON Schema of eventlog_replay_test.json."""
+    named = _obj({"name": {"type": "string"}, "version": {"type": "string"}})
+    test = _test_schema(flags)
     note = _obj(
         {
             "category": {"enum": [_F, _E, _M]},
