@@ -139,6 +139,14 @@ def replay_ima(log: ImaLog, banks: Sequence[str] = ("sha1", "sha256")) -> ImaRep
                 sha1_state[pcr] = sha1(sha1_state.get(pcr, zero20) + ff20).digest()
             for st, f, z, ff in others:
                 st[pcr] = f(st.get(pcr, z) + ff).digest()
+            if e.template_name not in TEMPLATES:  # (4), violations too (ADR 0003 am. 1 item 14)
+                warnings.append(
+                    ImaWarning(
+                        ErrorCode.IMA_UNKNOWN_TEMPLATE,
+                        e.index,
+                        f"template {e.template_name!r} is unknown: its fields are not decoded",
+                    )
+                )
             continue
         name = e.template_name
         data = e.template_data if name != "ima" else ima_hashed_data(e.template_data)

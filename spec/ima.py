@@ -173,6 +173,8 @@ def _split_digest_ng(value: bytes, field: str, offset: int) -> tuple[str, bytes]
     nul = value.find(b"\x00")
     if nul < 2 or value[nul - 1 : nul] != b":":
         raise _invalid_data("d-ng field without '<alg>:' and NUL", field, offset)
+    if b":" in value[: nul - 1]:  # no hash algorithm name holds ':' (ADR 0003 am. 1 item 13)
+        raise _invalid_data("d-ng algorithm name holds ':'", field, offset)
     # (2)
     return _text(value[: nul - 1]), value[nul + 1 :]
 
@@ -375,7 +377,8 @@ def _field_from_token(field_id: str, token: str, index: int) -> bytes:
                 raise _invalid_line(index, "empty d-ng")
             return b""
         alg, colon, hex_part = token.rpartition(":")
-        if not colon or not alg or not (alg.isascii() and alg.isprintable()):
+        bad_alg = ":" in alg or not (alg.isascii() and alg.isprintable())  # items 5, 13
+        if not colon or not alg or bad_alg:
             raise _invalid_line(index, f"{field_id} is not <printable alg>:hex")
         return _name_token(alg, index) + b":\x00" + _hex_token(hex_part, index, field_id)
     # (3)
