@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chainoftrust.impl._eventlog_stream import replay_event_log_stream
 from chainoftrust.impl.eventlog import parse_event_log, replay_event_log
 
 SHA1, SHA256, SHA384 = 0x0004, 0x000B, 0x000C
@@ -281,17 +282,25 @@ def hwm():  # peak RSS of this process image (ru_maxrss would include the parent
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
-data = open(sys.argv[1], "rb").read()
-base = hwm()
-replay_event_log(parse_event_log(data))
+if sys.argv[2] == "stream":
+    from chainoftrust.impl._eventlog_stream import replay_event_log_stream
+    base = hwm()
+    with open(sys.argv[1], "rb") as f:
+        replay_event_log_stream(f.read)
+else:
+    data = open(sys.argv[1], "rb").read()
+    base = hwm()
+    replay_event_log(parse_event_log(data))
 print(base, hwm())
 """
 
 
-def _work_rss_kib(path: Path) -> int:
-    """Peak RSS (KiB) of parse + replay above the same process after reading the log."""
+def _work_rss_kib(path: Path, how: str = "whole") -> int:
+    """Peak RSS (KiB) of parse + replay above the same process after reading the log
+    (`whole`), or of the streaming replay from the file (`stream`: the log is not read
+    beforehand, so its bytes count only a chunk at a time)."""
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, str(path), "1"],
+        [sys.executable, "-c", _RSS_CHILD, str(path), how],
         capture_output=True,
         text=True,
         check=True,
@@ -303,6 +312,11 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else round(a / b, 3)
 
 
+def _replay_only(data: bytes, reps: int) -> float:
+    log = parse_event_log(data)
+    return _best(lambda: replay_event_log(log), reps)
+
+
 def measure(path: Path, banks: tuple[int, ...], events: int, repeat: int) -> dict[str, Any]:
     data = path.read_bytes()
     floor, floor_checks = _floor_fns(banks, _floor_input(data))
@@ -311,8 +325,13 @@ def measure(path: Path, banks: tuple[int, ...], events: int, repeat: int) -> dic
     t_floor_checks = _best(floor_checks, reps)
     t_total = _best(lambda: replay_event_log(parse_event_log(data)), reps)
     t_parse = _best(lambda: parse_event_log(data), reps)
-    log = parse_event_log(data)
-    t_replay = _best(lambda: replay_event_log(log), reps)
+    t_replay = _replay_only(data, reps)
+
+    def streamed() -> None:
+        with path.open("rb") as f:
+            replay_event_log_stream(f.read)
+
+    t_stream = _best(streamed, reps)
     tool = shutil.which("tpm2_eventlog")
     t_tool = None if tool is None else _wall([tool, str(path)], reps)
     t_cli = _wall([*_cli(), "eventlog", "replay", str(path)], reps)
@@ -328,11 +347,16 @@ def measure(path: Path, banks: tuple[int, ...], events: int, repeat: int) -> dic
         "impl_total_vs_floor": _ratio(t_total, t_floor),
         "impl_replay_only_vs_floor": _ratio(t_replay, t_floor),
         "impl_total_vs_floor_checks": _ratio(t_total, t_floor_checks),
+        "stream_us_per_event": round(t_stream / events * 1e6, 3),
+        "stream_vs_floor": _ratio(t_stream, t_floor),
+        "stream_vs_floor_checks": _ratio(t_stream, t_floor_checks),
+        "stream_vs_tpm2_eventlog": _ratio(t_stream, t_tool),
         "tpm2_eventlog_s": None if t_tool is None else round(t_tool, 4),
         "impl_total_vs_tpm2_eventlog": _ratio(t_total, t_tool),
         "cli_s": None if t_cli is None else round(t_cli, 4),
         "cli_vs_tpm2_eventlog": _ratio(t_cli, t_tool),
         "work_peak_rss_kib": _work_rss_kib(path),
+        "stream_peak_rss_kib": _work_rss_kib(path, "stream"),
     }
 
 
@@ -471,7 +495,7 @@ def main() -> None:
     head = (
         f"{'events':>8} {'banks':>5} {'floor us/ev':>11} {'parse us':>8} {'replay us':>9} "
         f"{'impl/floor':>10} {'impl/fl+chk':>11} {'impl/tpm2':>9} {'cli/tpm2':>8} "
-        f"{'tpm2 s':>7} {'work MiB':>8}"
+        f"{'tpm2 s':>7} {'work MiB':>8} {'stream/floor':>12} {'stream/tpm2':>11} {'stream MiB':>10}"
     )
     print(head)
     for r in rows:
@@ -480,7 +504,9 @@ def main() -> None:
             f"{r['impl_parse_us_per_event']:>8.3f} {r['impl_replay_us_per_event']:>9.3f} "
             f"{_fmt(r['impl_total_vs_floor']):>10} {_fmt(r['impl_total_vs_floor_checks']):>11} "
             f"{_fmt(r['impl_total_vs_tpm2_eventlog']):>9} {_fmt(r['cli_vs_tpm2_eventlog']):>8} "
-            f"{_fmt(r['tpm2_eventlog_s'], '.3f'):>7} {r['work_peak_rss_kib'] / 1024:>8.1f}"
+            f"{_fmt(r['tpm2_eventlog_s'], '.3f'):>7} {r['work_peak_rss_kib'] / 1024:>8.1f} "
+            f"{_fmt(r['stream_vs_floor']):>12} {_fmt(r['stream_vs_tpm2_eventlog']):>11} "
+            f"{r['stream_peak_rss_kib'] / 1024:>10.1f}"
         )
     s = startup
     print(

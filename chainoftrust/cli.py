@@ -185,16 +185,19 @@ def _cmd_eventlog_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_eventlog_replay(args: argparse.Namespace) -> int:
+    """Streams the log (impl/_eventlog_stream.py): memory stays flat in its length."""
+    from chainoftrust.impl._eventlog_stream import replay_event_log_stream  # noqa: PLC0415
     from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
-    from chainoftrust.impl.eventlog import replay_event_log  # noqa: PLC0415
 
-    log = _load_log(args)
-    if log is None:
-        return EXIT_FAILURE
     try:
-        replay = replay_event_log(log, strict=args.strict)
-    except ImplError as err:
-        return _report_error(args, _error_object(err))
+        with open(args.log, "rb") as f:
+            try:
+                replay = replay_event_log_stream(f.read, strict=args.strict)
+            except ImplError as err:
+                return _report_error(args, _error_object(err))
+    except OSError as exc:
+        sys.stderr.write(f"chainoftrust: cannot read {args.log}: {exc.strerror}\n")
+        raise _UnreadableFileError(args.log) from exc
     out = replay.to_json()
     if args.json:
         _print_json(out)

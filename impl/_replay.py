@@ -9,6 +9,7 @@ hashlib constructors once and keeps each bank as a list of 24 values.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -288,7 +289,7 @@ class _State:
             self.ctors[alg] = hasher_factory(HashAlg(alg))
         # per PCR, in event order: an event index (it extended every bank) or
         # (index, algorithms it extended) for an event that did not carry the usual banks
-        self.extended: list[list[Any]] = [[] for _ in range(PCR_COUNT)]
+        self.extended: list[Any] = [[] for _ in range(PCR_COUNT)]
         self.irregular = False
         self.named: set[int] = set()
         self.separated: set[int] = set()
@@ -379,7 +380,7 @@ _UNKNOWN_TYPE: frozenset[int] = frozenset({-1})
 _PLACEMENT: dict[int, frozenset[int] | None] = {t: _ALLOWED_PCRS.get(t) for t in _KNOWN_TYPES}
 
 
-def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
+def replay_event_log(log: EventLog, *, strict: bool = False, track: bool = True) -> Replay:
     """Replay `log` into PCR values per bank (ADR 0002 replay rules 1-7).
 
     (1) Banks: the Spec ID's known algorithms, or sha1. (2) Start values: 17-22 all ones,
@@ -395,12 +396,16 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
     its order, at most 3) is extended and data-checked inline with the constructors
     bound once; any other event, and any data check that does not match at once, takes
     the general path (`_extend_any`, `check_event`), so the results are the same.
+    `track=False` keeps no record of which events extended which PCR (`extended_by` is
+    empty): the streaming replay's memory stays flat.
     """
     findings = _Findings(strict)
     add = findings.add
     # (1), (2)
     bank_ids, unknown = _banks(log)
     st = _State(bank_ids)
+    if not track:
+        st.extended = [deque(maxlen=0) for _ in range(PCR_COUNT)]  # type: ignore[misc]
     layout = _usual_layout(log, bank_ids, unknown)
     n = len(layout)
     x1, x2, x3 = (*layout, -1, -1, -1)[:3]
