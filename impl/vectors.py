@@ -27,6 +27,7 @@ from chainoftrust.impl.selection import (
 )
 from chainoftrust.impl.vectors_ima import run_ima_replay
 from chainoftrust.impl.vectors_logs import run_eventlog_replay
+from chainoftrust.impl.vectors_verify import run_eventlog_verify, run_ima_verify
 
 MANIFEST = "MANIFEST.json"
 MANIFEST_DIGESTS = ("sha256", "sha384")
@@ -280,6 +281,8 @@ _RUNNERS: dict[str, Callable[[dict[str, object], dict[str, object]], str | None]
     "pcr_composite": _composite,
     "eventlog_replay": run_eventlog_replay,
     "ima_replay": run_ima_replay,
+    "eventlog_verify": run_eventlog_verify,
+    "ima_verify": run_ima_verify,
 }
 
 

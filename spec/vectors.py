@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from chainoftrust.spec import vectors_ima, vectors_logs
+from chainoftrust.spec import vectors_ima, vectors_logs, vectors_verify
 from chainoftrust.spec.errors import ErrorCode, SpecError, TpmRefusalError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, digest_size, hash_alg_from_name
 from chainoftrust.spec.pcr import compute_extend
@@ -2019,6 +2019,14 @@ def generate(out_dir: Path) -> list[Path]:
     written.append(_write(out_dir / "ima" / f"{op}_test.json", ima_file))
     ima_schema = vectors_ima.build_schema(_flags_of(ima_file))
     written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", ima_schema))
+    # the verdict vectors (spec/vectors_verify.py)
+    for folder, op, content in (
+        ("eventlog", vectors_verify.LOG_OPERATION, vectors_verify.build_log_file()),
+        ("ima", vectors_verify.IMA_OPERATION, vectors_verify.build_ima_file()),
+    ):
+        written.append(_write(out_dir / folder / f"{op}_test.json", content))
+        schema = vectors_verify.build_schema(op, _flags_of(content))
+        written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", schema))
     # (3) the manifest
     written.sort(key=lambda p: p.relative_to(out_dir).as_posix())
     written.append(_write(out_dir / "MANIFEST.json", _manifest(out_dir, written)))
