@@ -390,7 +390,8 @@ def replay_event_log(log: EventLog, *, strict: bool = False, track: bool = True)
     a PCR 0-7, or EV_EFI_VARIABLE_DRIVER_CONFIG in PCR 7 after PCR 7's separator
     (Amendment 1 item 1). (6) An EV_EFI_HCRTM_EVENT as first extend of PCR 0 sets PCR 0
     to 00..04 first. (7) Extend each bank the event has a digest for. (8) Data
-    checks. Then per-log findings.
+    checks. Then per-log findings: unknown Spec ID algorithms, then each PCR 0-7 extended
+    without an EV_SEPARATOR (MISSING_SEPARATOR, amendment 3).
 
     Speed: the event that carries exactly the usual digests (the Spec ID's algorithms in
     its order, at most 3) is extended and data-checked inline with the constructors
@@ -514,6 +515,14 @@ def replay_event_log(log: EventLog, *, strict: bool = False, track: bool = True)
                 f"algorithm {alg_label(alg)} of the Spec ID event is not known: not replayed",
             )
         )
+    # amendment 3: PCRs 0-7 extended without an EV_SEPARATOR
+    for pcr in range(8):
+        if pcr in st.named and pcr not in separated and (pcr or st.pcr0_extended):
+            findings.items.append(
+                ReplayWarning(
+                    ErrorCode.MISSING_SEPARATOR, None, f"no EV_SEPARATOR in PCR {pcr}, extended"
+                )
+            )
     order = sorted(st.named)
     return Replay(
         pcrs={hash_alg_name(HashAlg(a)): {p: st.values[a][p] for p in order} for a in bank_ids},

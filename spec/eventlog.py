@@ -747,6 +747,17 @@ def _separator_findings(state: _ReplayState, entry: EventLogEntry) -> None:
         state.note(entry, ErrorCode.EVENT_AFTER_SEPARATOR, message)
 
 
+def _missing_separators(state: _ReplayState) -> None:
+    """Spec: PFP EV_SEPARATOR - every PCR 0-7 gets one before the OS (ADR 0002 amendment 3):
+    a PCR 0-7 that some event extended and no EV_SEPARATOR did is MISSING_SEPARATOR (a
+    per-log warning, ascending PCR; a relabelled separator shows up here).
+    """
+    extended = {p for p in state.named if p < 8 and (p != 0 or state.pcr0_extended)}
+    for pcr in sorted(extended - state.separated):
+        message = f"PCR {pcr} was extended but has no EV_SEPARATOR"
+        state.findings.append(Finding(ErrorCode.MISSING_SEPARATOR, None, message))
+
+
 def _replay_extend(state: _ReplayState, entry: EventLogEntry) -> None:
     """Spec: TPM2-P3 22.2 TPM2_PCR_Extend - extend the event's PCR in each bank it carries.
 
@@ -820,7 +831,8 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
       (2) start values as after TPM2_Startup: PCRs 17-22 all 0xFF, the others zero;
       (3) data checks (check_event_data) give DATA_DIGEST_MISMATCH findings;
       (4) each event in order (rules 3-7); strict mode raises on the first finding;
-      (5) per-log findings: each unknown Spec ID algorithm, skipped, once;
+      (5) per-log findings: each unknown Spec ID algorithm, skipped, once; then each
+          PCR 0-7 that an event extended and no EV_SEPARATOR did (amendment 3);
       (6) the PCRs any event names, in every bank.
     """
     # (1)
@@ -836,6 +848,7 @@ def replay_event_log(log: EventLog, *, strict: bool = False) -> Replay:
     for alg in skipped:
         message = f"algorithm 0x{alg:04x} is unknown: skipped by its size, not replayed"
         state.findings.append(Finding(ErrorCode.UNKNOWN_ALGORITHM_SKIPPED, None, message))
+    _missing_separators(state)
     # (6)
     pcrs = {bank: {p: state.values[bank][p] for p in sorted(state.named)} for bank in banks}
     extended_by = {key: tuple(indices) for key, indices in state.extended_by.items()}

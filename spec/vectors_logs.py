@@ -76,8 +76,9 @@ NOTES: Final[dict[str, tuple[str, str]]] = {
     "TypeRelabelledUnflagged": (
         _M,
         "An EV_SEPARATOR in PCR 7 relabelled EV_EFI_ACTION: same PCR values, and the data "
-        "check still matches as EV_EFI_ACTION. ADR 0002 has no finding for it (PCR 7 ends "
-        "with no separator); a verifier must not read the type as measured.",
+        "check still matches as EV_EFI_ACTION; no per-event finding. Since ADR 0002 "
+        "amendment 3 the log-level MISSING_SEPARATOR (PCR 7 ends with no separator) "
+        "flags it; a verifier must not read the type as measured.",
     ),
     "DriverConfigAfterSeparator": (_M, "Secure Boot policy changed after PCR 7's separator."),
     "DuplicateStartupLocality": (_M, "A second StartupLocality event."),
@@ -483,7 +484,7 @@ _CASES_FINDINGS: Final[tuple[Case, ...]] = (
         "valid",
     ),
     Case(
-        "separator relabelled EV_EFI_ACTION, strict: PCRs equal tcId 2's, nothing found",
+        "separator relabelled EV_EFI_ACTION, strict: PCRs equal tcId 2's, MISSING_SEPARATOR only",
         ("TypeRelabelledUnflagged",),
         _log(_locality(3), _event2(7, _EV_EFI_ACTION, _both(_SEP), _SEP)),
         True,

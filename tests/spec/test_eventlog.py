@@ -127,8 +127,10 @@ def replayed(log: bytes, **kwargs: bool) -> dict[str, dict[str, str]]:
 
 
 def warnings_of(log: bytes) -> list[tuple[str, int | None]]:
+    """The findings other than amendment 3's MISSING_SEPARATOR (tested on its own below:
+    most logs here are too short to carry separators)."""
     replay = el.replay_event_log(el.parse_event_log(log))
-    return [(w.code.value, w.event) for w in replay.warnings]
+    return [(w.code.value, w.event) for w in replay.warnings if w.code != "MISSING_SEPARATOR"]
 
 
 def as_json(value: el.EventLog | el.Replay | el.Verdict) -> Any:
@@ -395,7 +397,9 @@ def test_unknown_algorithm_is_skipped_by_its_declared_size() -> None:
                 "code": "UNKNOWN_ALGORITHM_SKIPPED",
                 "event": None,
                 "message": replay.warnings[0].message,
-            }
+            },
+            # amendment 3: PCR 4 extended, no EV_SEPARATOR (per-log, after the skipped alg)
+            {"code": "MISSING_SEPARATOR", "event": None, "message": replay.warnings[1].message},
         ],
     }
 
@@ -1052,3 +1056,21 @@ def test_real_log_shim_authority_quirk() -> None:
     data = (CONFORMANCE / "ga-sb-cert-ima-pcr10" / "eventlog.bin").read_bytes()
     quirks = {c.quirk for c in el.check_event_data(el.parse_event_log(data))}
     assert "efi_variable_authority_trailing_byte" in quirks
+
+
+def test_missing_separator_per_pcr_0_to_7_ascending_after_the_other_findings() -> None:
+    """ADR 0002 amendment 3: a PCR 0-7 extended without an EV_SEPARATOR is a per-log
+    warning (ascending PCR, after the event findings); separators, PCRs >= 8, a PCR 0
+    named only by StartupLocality, and EV_NO_ACTION give none; never a strict error."""
+    log = agile(
+        locality_event(3),
+        measured(7, EV_EFI_ACTION, b"a separator relabelled"),
+        measured(2, EV_SEPARATOR, bytes(4)),
+        measured(4, EV_EFI_ACTION, b"x"),
+        measured(10, EV_EFI_ACTION, b"y"),
+        event2(5, EV_NO_ACTION, [(SHA1, bytes(20)), (SHA256, bytes(32))], b"z"),
+    )
+    replay = el.replay_event_log(el.parse_event_log(log), strict=True)
+    found = [(w.code.value, w.event) for w in replay.warnings]
+    assert found == [("MISSING_SEPARATOR", None), ("MISSING_SEPARATOR", None)]
+    assert "PCR 4" in replay.warnings[0].message and "PCR 7" in replay.warnings[1].message

@@ -160,12 +160,14 @@ def test_relabelled_separators_keep_the_pcr_values() -> None:
     base = _by_comment("startup locality 3")["replay"]["pcrs"]
     post = _by_comment("separator relabelled EV_POST_CODE, not strict: PCRs equal tcId 2's")
     action = _by_comment(
-        "separator relabelled EV_EFI_ACTION, strict: PCRs equal tcId 2's, nothing found"
+        "separator relabelled EV_EFI_ACTION, strict: PCRs equal tcId 2's, MISSING_SEPARATOR only"
     )
     assert post["replay"]["pcrs"] == base == action["replay"]["pcrs"]
-    assert [w["code"] for w in post["replay"]["warnings"]] == ["UNEXPECTED_PCR"]
+    # ADR 0002 amendment 3: PCR 7 extended with no EV_SEPARATOR, a per-log finding
+    missing = {"code": "MISSING_SEPARATOR", "event": None}
+    assert post["replay"]["warnings"] == [{"code": "UNEXPECTED_PCR", "event": 2}, missing]
     assert post["dataChecks"] == []  # the separator's data check disappeared
-    assert action["replay"]["warnings"] == []
+    assert action["replay"]["warnings"] == [missing]
     assert [c["type"] for c in action["dataChecks"]] == ["EV_EFI_ACTION"]
 
 
