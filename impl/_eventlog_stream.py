@@ -13,9 +13,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 from chainoftrust.impl._eventlog_parse import (
-    EventLog,
     EventLogEntry,
     SpecId,
     _agile_record,
@@ -25,7 +25,20 @@ from chainoftrust.impl._eventlog_parse import (
     _parse_spec_id,
     _sha1_record,
 )
-from chainoftrust.impl._replay import Replay, replay_event_log
+from chainoftrust.impl._replay import (
+    _DRIVER_CONFIG,
+    _NO_ACTION,
+    _PLACEMENT,
+    _SECURE_BOOT_PCR,
+    _SEPARATOR,
+    _VARIABLE_BOOT,
+    CHECKED_TYPES,
+    PCR_COUNT,
+    Replay,
+    _data_check,
+    _Replayer,
+    _variable_data,
+)
 from chainoftrust.impl.errors import ErrorCode, MalformedInputError
 
 CHUNK = 1 << 20
@@ -118,6 +131,14 @@ def iter_event_log(
 ) -> tuple[SpecId | None, Iterator[EventLogEntry]]:
     """(the Spec ID or None, an iterator over every record, the header first), reading
     through `read`. Errors are raised as the iterator reaches them (the header's at once)."""
+    win, first, spec_id = _open(read, chunk)
+    if spec_id is None:
+        return None, _sha1_rest(win, first)
+    return spec_id, _with_first(first, _agile(win, spec_id, 1))
+
+
+def _open(read: Reader, chunk: int) -> tuple[_Window, EventLogEntry, SpecId | None]:
+    """The window after the first record, that record, and its Spec ID (None: SHA-1 log)."""
     win = _Window(read, chunk)
     win.more()
     if win.eof:
@@ -129,9 +150,8 @@ def iter_event_log(
         )
     first = _checked(win, lambda: _sha1_record(memoryview(win.buf), win.pos, 0))
     if not _is_spec_id_header(first):
-        return None, _sha1_rest(win, first)
-    spec_id = _parse_spec_id(first.data, 0)
-    return spec_id, _with_first(first, _agile(win, spec_id, 1))
+        return win, first, None
+    return win, first, _parse_spec_id(first.data, 0)
 
 
 def _with_first(first: EventLogEntry, rest: Iterator[EventLogEntry]) -> Iterator[EventLogEntry]:
@@ -147,21 +167,110 @@ def _sha1_rest(win: _Window, first: EventLogEntry) -> Iterator[EventLogEntry]:
         index += 1
 
 
-class _StreamedLog:
-    """What `replay_event_log` reads of an EventLog: `spec_id` and `events` (an iterator)."""
+def _plain_types() -> tuple[frozenset[int], ...]:
+    """Per PCR, the event types whose replay is only "name the PCR, extend every bank, check
+    the data": known, placed where the PFP allows them, not EV_NO_ACTION, not EV_SEPARATOR
+    (it closes its PCR), not Secure Boot policy in PCR 7 (it may come after the separator),
+    and nothing in PCR 0 (StartupLocality and H-CRTM decide its start). Every other event
+    takes the replayer's general path."""
+    out = []
+    for pcr in range(PCR_COUNT):
+        types = {
+            t
+            for t, allowed in _PLACEMENT.items()
+            if pcr != 0
+            and t not in (_NO_ACTION, _SEPARATOR)
+            and not (t == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR)
+            and (pcr >= 8 or allowed is None or pcr in allowed)
+        }
+        out.append(frozenset(types))
+    return tuple(out)
 
-    __slots__ = ("events", "format", "spec_id")
 
-    def __init__(self, spec_id: SpecId | None, events: Iterator[EventLogEntry]) -> None:
-        self.spec_id = spec_id
-        self.events = events
-        self.format = "sha1" if spec_id is None else "crypto-agile"
+_PLAIN: Final = _plain_types()
+
+
+def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
+    """Read and replay the records after the header. The usual record (the Spec ID's
+    algorithms in order, whole in the window) of a plain type is replayed here, with no
+    entry built; any other record is parsed field by field and given to the replayer's
+    general path, so the outcome is the same."""
+    sizes = dict(spec_id.algorithms)
+    algs = replayer.layout
+    n = len(algs)
+    layout = struct.Struct("<III" + "".join(f"H{sizes[a]}s" for a in algs) + "I")
+    head, unpack, entry, run = layout.size, layout.unpack_from, _entry, replayer.run
+    st = replayer.st
+    add = replayer.findings.add
+    named_add = st.named.add
+    banks = [(st.values[a], st.ctors[a]) for a in algs]
+    (s1, h1), (s2, h2) = (banks + banks)[:2]
+    x1, x2, x3 = (algs[0], algs[1] if n > 1 else algs[0], algs[2] if n > 2 else -1)
+    i2, count = (5 if n > 1 else 3), PCR_COUNT
+    plain, checked, boot = _PLAIN, CHECKED_TYPES, _VARIABLE_BOOT
+    index = 1
+    while True:
+        buf, pos, base = win.buf, win.pos, win.base
+        end = len(buf)
+        while end - pos >= head:
+            v = unpack(buf, pos)
+            at = pos + head
+            nxt = at + v[-1]
+            if v[2] != n or nxt > end or v[3] != x1 or v[i2] != x2 or (n > 2 and v[7] != x3):
+                break
+            pcr, etype = v[0], v[1]
+            if pcr < count and etype in plain[pcr]:
+                named_add(pcr)
+                if n == 2:
+                    d1, d2 = v[4], v[6]
+                    s1[pcr] = h1(s1[pcr] + d1).digest()
+                    s2[pcr] = h2(s2[pcr] + d2).digest()
+                    if etype in checked:
+                        data = buf[at:nxt]
+                        over = data if etype != boot else _variable_data(data)
+                        if over is None or h1(over).digest() != d1 or h2(over).digest() != d2:
+                            digests = ((x1, d1), (x2, d2))
+                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+                else:
+                    ds = v[4:-1:2]
+                    for (values, ctor), digest in zip(banks, ds, strict=True):
+                        values[pcr] = ctor(values[pcr] + digest).digest()
+                    if etype in checked:
+                        data = buf[at:nxt]
+                        over = data if etype != boot else _variable_data(data)
+                        if over is None or any(
+                            c(over).digest() != d for (_, c), d in zip(banks, ds, strict=True)
+                        ):
+                            digests = tuple(zip(algs, ds, strict=True))
+                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+            else:
+                digests = tuple(zip(algs, v[4:-1:2], strict=True))
+                run((entry(index, base + pos, pcr, etype, digests, buf[at:nxt]),))
+            pos = nxt
+            index += 1
+        win.pos = pos
+        if pos >= end:
+            if not win.more():
+                return
+            continue
+        # an unusual record, or one the window cuts: field by field
+        run((_checked(win, lambda i=index: _agile_record(win.buf, win.pos, i, sizes)),))
+        index += 1
 
 
 def replay_event_log_stream(read: Reader, *, strict: bool = False, chunk: int = CHUNK) -> Replay:
     """`replay_event_log(parse_event_log(whole input))`, in memory flat in the log's length:
-    the records are replayed as they are read and dropped; `extended_by` is empty."""
-    spec_id, events = iter_event_log(read, chunk=chunk)
-    log: EventLog = _StreamedLog(spec_id, events)  # type: ignore[assignment]
+    the records are replayed as they are read and dropped; `extended_by` is empty. One
+    difference, by design: the first problem in log order is raised, so under `strict` a
+    finding before a malformed record is raised where the whole-input path, which parses
+    everything first, raises the malformed record."""
+    win, first, spec_id = _open(read, chunk)
+    replayer = _Replayer(spec_id, strict=strict, track=False)
     with _gc_paused():
-        return replay_event_log(log, strict=strict, track=False)
+        if spec_id is None:
+            replayer.run(_sha1_rest(win, first))
+        elif not replayer.layout:  # an unknown algorithm, or more than 3 banks
+            replayer.run(_agile(win, spec_id, 1))
+        else:
+            _fused(win, spec_id, replayer)
+    return replayer.finish()

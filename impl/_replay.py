@@ -10,12 +10,13 @@ hashlib constructors once and keeps each bank as a list of 24 values.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from chainoftrust.impl import _uefi
-from chainoftrust.impl._eventlog_parse import EventLog, EventLogEntry, EventType, alg_label
+from chainoftrust.impl._eventlog_parse import EventLog, EventLogEntry, EventType, SpecId, alg_label
 from chainoftrust.impl.errors import ErrorCode, MalformedInputError
 from chainoftrust.impl.hashes import DIGEST_SIZES, HashAlg, hash_alg_name, hasher_factory
 
@@ -249,13 +250,13 @@ class _Findings:
         self.items.append(ReplayWarning(code, None if entry is None else entry.index, message))
 
 
-def _banks(log: EventLog) -> tuple[list[int], list[int]]:
+def _banks(spec_id: SpecId | None) -> tuple[list[int], list[int]]:
     """(known bank ids ascending, unknown Spec ID algorithm ids in log order)."""
-    if log.spec_id is None:
+    if spec_id is None:
         return [int(HashAlg.SHA1)], []
     known: list[int] = []
     unknown: list[int] = []
-    for alg, _size in log.spec_id.algorithms:
+    for alg, _size in spec_id.algorithms:
         (known if alg in HashAlg._value2member_map_ else unknown).append(alg)
     return sorted(known), unknown
 
@@ -364,20 +365,183 @@ def _data_check(entry: EventLogEntry, add: Any) -> None:
         )
 
 
-def _usual_layout(log: EventLog, bank_ids: list[int], unknown: list[int]) -> tuple[int, ...]:
+def _usual_layout(
+    spec_id: SpecId | None, bank_ids: list[int], unknown: list[int]
+) -> tuple[int, ...]:
     """The algorithms, in order, of the usual event's digests: the Spec ID's (or sha1) when
     all are known and there are at most 3 (the fast path's cases); else ()."""
     if unknown:
         return ()
-    layout = (
-        tuple(a for a, _ in log.spec_id.algorithms) if log.spec_id is not None else (bank_ids[0],)
-    )
+    layout = tuple(a for a, _ in spec_id.algorithms) if spec_id is not None else (bank_ids[0],)
     return layout if len(layout) <= 3 else ()
 
 
 _UNKNOWN_TYPE: frozenset[int] = frozenset({-1})
 # type -> the PCRs 0-7 it may extend (None: not restricted); unknown types are absent
 _PLACEMENT: dict[int, frozenset[int] | None] = {t: _ALLOWED_PCRS.get(t) for t in _KNOWN_TYPES}
+
+
+class _Replayer:
+    """ADR 0002 replay rules 1-7 as an engine: `run` replays events (again and again, with
+    the log's later events), `finish` adds the per-log findings and returns the Replay."""
+
+    __slots__ = ("bank_ids", "findings", "layout", "st", "unknown")
+
+    def __init__(self, spec_id: SpecId | None, *, strict: bool, track: bool) -> None:
+        self.findings = _Findings(strict)
+        # (1), (2)
+        self.bank_ids, self.unknown = _banks(spec_id)
+        self.st = _State(self.bank_ids)
+        if not track:
+            self.st.extended = [deque(maxlen=0) for _ in range(PCR_COUNT)]  # memory stays flat
+        self.layout = _usual_layout(spec_id, self.bank_ids, self.unknown)
+
+    def run(self, events: Iterable[EventLogEntry]) -> None:
+        """Rules 3-8 for each event, in order (the hot loop: locals bound once)."""
+        findings = self.findings
+        add = findings.add
+        st = self.st
+        layout = self.layout
+        n = len(layout)
+        x1, x2, x3 = (*layout, -1, -1, -1)[:3]
+        s1, s2, s3 = (*(st.values[a] for a in layout), [], [], [])[:3]
+        h1, h2, h3 = (*(st.ctors[a] for a in layout), None, None, None)[:3]
+        extended = st.extended
+        named_add = st.named.add
+        separated = st.separated
+        placement_get = _PLACEMENT.get
+        unknown_type = _UNKNOWN_TYPE
+        checked_types = CHECKED_TYPES
+        for entry in events:
+            pcr = entry.pcr
+            etype = entry.type
+            # (3)
+            if pcr >= PCR_COUNT:
+                add(ErrorCode.PCR_OUT_OF_RANGE, entry, f"PCR {pcr} is not a PCR", ".pcrIndex")
+                continue
+            # (4)
+            allowed = placement_get(etype, unknown_type)
+            if allowed is unknown_type:
+                add(ErrorCode.UNKNOWN_EVENT_TYPE, entry, f"type 0x{etype:08x}", ".eventType")
+            elif pcr < 8 and allowed is not None and pcr not in allowed:
+                add(
+                    ErrorCode.UNEXPECTED_PCR,
+                    entry,
+                    f"the PFP does not place {EventType.name_of(etype)} in PCR {pcr}",
+                    ".pcrIndex",
+                )
+            # (5)
+            if etype == _NO_ACTION:
+                locality = _uefi.startup_locality(pcr, etype, entry.data)
+                if locality is not None:
+                    _startup_locality(st, entry, locality, add)
+                continue
+            named_add(pcr)
+            if pcr in separated:
+                if etype == _SEPARATOR or (etype == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR):
+                    what = "a second EV_SEPARATOR" if etype == _SEPARATOR else "Secure Boot policy"
+                    add(
+                        ErrorCode.EVENT_AFTER_SEPARATOR,
+                        entry,
+                        f"{what} ({EventType.name_of(etype)}) in PCR {pcr} after its EV_SEPARATOR",
+                        "",
+                    )
+            elif etype == _SEPARATOR and pcr < 8:
+                separated.add(pcr)
+            if pcr == 0 and not st.pcr0_extended:
+                st.pcr0_extended = True
+                # (6)
+                if etype == _HCRTM and not st.hcrtm_applied:
+                    for values in st.values.values():
+                        values[0] = bytes(len(values[0]) - 1) + b"\x04"
+            # (7) and (8)
+            digests = entry.digests
+            usual = False
+            if len(digests) == n:
+                if n == 2:
+                    (a1, d1), (a2, d2) = digests
+                    if a1 == x1 and a2 == x2:
+                        s1[pcr] = h1(s1[pcr] + d1).digest()
+                        s2[pcr] = h2(s2[pcr] + d2).digest()
+                        extended[pcr].append(entry.index)
+                        usual = True
+                        if etype in checked_types:
+                            data = (
+                                entry.data
+                                if etype != _VARIABLE_BOOT
+                                else _variable_data(entry.data)
+                            )
+                            if data is None or h1(data).digest() != d1 or h2(data).digest() != d2:
+                                _data_check(entry, add)
+                elif n == 3:
+                    (a1, d1), (a2, d2), (a3, d3) = digests
+                    if a1 == x1 and a2 == x2 and a3 == x3:
+                        s1[pcr] = h1(s1[pcr] + d1).digest()
+                        s2[pcr] = h2(s2[pcr] + d2).digest()
+                        s3[pcr] = h3(s3[pcr] + d3).digest()
+                        extended[pcr].append(entry.index)
+                        usual = True
+                        if etype in checked_types:
+                            data = (
+                                entry.data
+                                if etype != _VARIABLE_BOOT
+                                else _variable_data(entry.data)
+                            )
+                            if (
+                                data is None
+                                or h1(data).digest() != d1
+                                or h2(data).digest() != d2
+                                or h3(data).digest() != d3
+                            ):
+                                _data_check(entry, add)
+                elif n == 1:
+                    ((a1, d1),) = digests
+                    if a1 == x1:
+                        s1[pcr] = h1(s1[pcr] + d1).digest()
+                        extended[pcr].append(entry.index)
+                        usual = True
+                        if etype in checked_types:
+                            data = (
+                                entry.data
+                                if etype != _VARIABLE_BOOT
+                                else _variable_data(entry.data)
+                            )
+                            if data is None or h1(data).digest() != d1:
+                                _data_check(entry, add)
+            if not usual:
+                _extend_any(st, entry, pcr, add)
+                if etype in checked_types:
+                    _data_check(entry, add)
+
+    def finish(self) -> Replay:
+        """Per-log findings, then the Replay."""
+        findings, st, unknown, bank_ids = self.findings, self.st, self.unknown, self.bank_ids
+        separated = st.separated
+        for alg in unknown:
+            findings.items.append(
+                ReplayWarning(
+                    ErrorCode.UNKNOWN_ALGORITHM_SKIPPED,
+                    None,
+                    f"algorithm {alg_label(alg)} of the Spec ID event is not known: not replayed",
+                )
+            )
+        # amendment 3: PCRs 0-7 extended without an EV_SEPARATOR
+        for pcr in range(8):
+            if pcr in st.named and pcr not in separated and (pcr or st.pcr0_extended):
+                findings.items.append(
+                    ReplayWarning(
+                        ErrorCode.MISSING_SEPARATOR, None, f"no EV_SEPARATOR in PCR {pcr}, extended"
+                    )
+                )
+        order = sorted(st.named)
+        return Replay(
+            pcrs={hash_alg_name(HashAlg(a)): {p: st.values[a][p] for p in order} for a in bank_ids},
+            extended_by={
+                hash_alg_name(HashAlg(a)): {p: st.extended_by(a, p) for p in order}
+                for a in bank_ids
+            },
+            warnings=tuple(findings.items),
+        )
 
 
 def replay_event_log(log: EventLog, *, strict: bool = False, track: bool = True) -> Replay:
@@ -400,134 +564,6 @@ def replay_event_log(log: EventLog, *, strict: bool = False, track: bool = True)
     `track=False` keeps no record of which events extended which PCR (`extended_by` is
     empty): the streaming replay's memory stays flat.
     """
-    findings = _Findings(strict)
-    add = findings.add
-    # (1), (2)
-    bank_ids, unknown = _banks(log)
-    st = _State(bank_ids)
-    if not track:
-        st.extended = [deque(maxlen=0) for _ in range(PCR_COUNT)]  # type: ignore[misc]
-    layout = _usual_layout(log, bank_ids, unknown)
-    n = len(layout)
-    x1, x2, x3 = (*layout, -1, -1, -1)[:3]
-    s1, s2, s3 = (*(st.values[a] for a in layout), [], [], [])[:3]
-    h1, h2, h3 = (*(st.ctors[a] for a in layout), None, None, None)[:3]
-    extended = st.extended
-    named_add = st.named.add
-    separated = st.separated
-    placement_get = _PLACEMENT.get
-    unknown_type = _UNKNOWN_TYPE
-    checked_types = CHECKED_TYPES
-    events = log.events
-    for entry in islice(events, 1, None) if log.spec_id is not None else events:
-        pcr = entry.pcr
-        etype = entry.type
-        # (3)
-        if pcr >= PCR_COUNT:
-            add(ErrorCode.PCR_OUT_OF_RANGE, entry, f"PCR {pcr} is not a PCR", ".pcrIndex")
-            continue
-        # (4)
-        allowed = placement_get(etype, unknown_type)
-        if allowed is unknown_type:
-            add(ErrorCode.UNKNOWN_EVENT_TYPE, entry, f"type 0x{etype:08x}", ".eventType")
-        elif pcr < 8 and allowed is not None and pcr not in allowed:
-            add(
-                ErrorCode.UNEXPECTED_PCR,
-                entry,
-                f"the PFP does not place {EventType.name_of(etype)} in PCR {pcr}",
-                ".pcrIndex",
-            )
-        # (5)
-        if etype == _NO_ACTION:
-            locality = _uefi.startup_locality(pcr, etype, entry.data)
-            if locality is not None:
-                _startup_locality(st, entry, locality, add)
-            continue
-        named_add(pcr)
-        if pcr in separated:
-            if etype == _SEPARATOR or (etype == _DRIVER_CONFIG and pcr == _SECURE_BOOT_PCR):
-                what = "a second EV_SEPARATOR" if etype == _SEPARATOR else "Secure Boot policy"
-                add(
-                    ErrorCode.EVENT_AFTER_SEPARATOR,
-                    entry,
-                    f"{what} ({EventType.name_of(etype)}) in PCR {pcr} after its EV_SEPARATOR",
-                    "",
-                )
-        elif etype == _SEPARATOR and pcr < 8:
-            separated.add(pcr)
-        if pcr == 0 and not st.pcr0_extended:
-            st.pcr0_extended = True
-            # (6)
-            if etype == _HCRTM and not st.hcrtm_applied:
-                for values in st.values.values():
-                    values[0] = bytes(len(values[0]) - 1) + b"\x04"
-        # (7) and (8)
-        digests = entry.digests
-        usual = False
-        if len(digests) == n:
-            if n == 2:
-                (a1, d1), (a2, d2) = digests
-                if a1 == x1 and a2 == x2:
-                    s1[pcr] = h1(s1[pcr] + d1).digest()
-                    s2[pcr] = h2(s2[pcr] + d2).digest()
-                    extended[pcr].append(entry.index)
-                    usual = True
-                    if etype in checked_types:
-                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
-                        if data is None or h1(data).digest() != d1 or h2(data).digest() != d2:
-                            _data_check(entry, add)
-            elif n == 3:
-                (a1, d1), (a2, d2), (a3, d3) = digests
-                if a1 == x1 and a2 == x2 and a3 == x3:
-                    s1[pcr] = h1(s1[pcr] + d1).digest()
-                    s2[pcr] = h2(s2[pcr] + d2).digest()
-                    s3[pcr] = h3(s3[pcr] + d3).digest()
-                    extended[pcr].append(entry.index)
-                    usual = True
-                    if etype in checked_types:
-                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
-                        if (
-                            data is None
-                            or h1(data).digest() != d1
-                            or h2(data).digest() != d2
-                            or h3(data).digest() != d3
-                        ):
-                            _data_check(entry, add)
-            elif n == 1:
-                ((a1, d1),) = digests
-                if a1 == x1:
-                    s1[pcr] = h1(s1[pcr] + d1).digest()
-                    extended[pcr].append(entry.index)
-                    usual = True
-                    if etype in checked_types:
-                        data = entry.data if etype != _VARIABLE_BOOT else _variable_data(entry.data)
-                        if data is None or h1(data).digest() != d1:
-                            _data_check(entry, add)
-        if not usual:
-            _extend_any(st, entry, pcr, add)
-            if etype in checked_types:
-                _data_check(entry, add)
-    for alg in unknown:
-        findings.items.append(
-            ReplayWarning(
-                ErrorCode.UNKNOWN_ALGORITHM_SKIPPED,
-                None,
-                f"algorithm {alg_label(alg)} of the Spec ID event is not known: not replayed",
-            )
-        )
-    # amendment 3: PCRs 0-7 extended without an EV_SEPARATOR
-    for pcr in range(8):
-        if pcr in st.named and pcr not in separated and (pcr or st.pcr0_extended):
-            findings.items.append(
-                ReplayWarning(
-                    ErrorCode.MISSING_SEPARATOR, None, f"no EV_SEPARATOR in PCR {pcr}, extended"
-                )
-            )
-    order = sorted(st.named)
-    return Replay(
-        pcrs={hash_alg_name(HashAlg(a)): {p: st.values[a][p] for p in order} for a in bank_ids},
-        extended_by={
-            hash_alg_name(HashAlg(a)): {p: st.extended_by(a, p) for p in order} for a in bank_ids
-        },
-        warnings=tuple(findings.items),
-    )
+    replayer = _Replayer(log.spec_id, strict=strict, track=track)
+    replayer.run(islice(log.events, 1, None) if log.spec_id is not None else log.events)
+    return replayer.finish()
