@@ -33,6 +33,19 @@ EXPECTED_KEYS = {
     "MSREF",
     "LINUX-IMA",
     "PROJECT",
+    "RFC-8017",
+    "RFC-6979",
+    "RFC-8032",
+    "FIPS-186-5",
+    "FIPS-198-1",
+    "SP-800-186",
+    "SEC-1",
+    "X-690",
+    "RFC-5480",
+    "RFC-3279",
+    "RFC-7468",
+    "RFC-7517",
+    "RFC-7518",
 }
 REFERENCES_MD = Path(chainoftrust.spec.__file__).with_name("REFERENCES.md")
 
