@@ -421,6 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=60.0, metavar="S", help="per-query timeout in seconds"
     )
     prove.set_defaults(func=_cmd_prove)
+    # the quote and boot commands live beside this module (they import impl lazily)
+    from chainoftrust.cli_boot import add_boot_parser  # noqa: PLC0415
+    from chainoftrust.cli_quote import add_quote_parser  # noqa: PLC0415
+
+    add_quote_parser(sub)
+    add_boot_parser(sub)
     return parser
 
 

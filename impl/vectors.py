@@ -25,8 +25,10 @@ from chainoftrust.impl.selection import (
     marshal_pcr_selection,
     unmarshal_pcr_selection,
 )
+from chainoftrust.impl.vectors_boot import run_boot_run, run_policy_update
 from chainoftrust.impl.vectors_ima import run_ima_replay
 from chainoftrust.impl.vectors_logs import run_eventlog_replay
+from chainoftrust.impl.vectors_quote import run_quote_verify
 from chainoftrust.impl.vectors_verify import run_eventlog_verify, run_ima_verify
 
 MANIFEST = "MANIFEST.json"
@@ -283,6 +285,9 @@ _RUNNERS: dict[str, Callable[[dict[str, object], dict[str, object]], str | None]
     "ima_replay": run_ima_replay,
     "eventlog_verify": run_eventlog_verify,
     "ima_verify": run_ima_verify,
+    "quote_verify": run_quote_verify,
+    "boot_run": run_boot_run,
+    "policy_update": run_policy_update,
 }
 
 

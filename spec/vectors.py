@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from chainoftrust.spec import vectors_ima, vectors_logs, vectors_verify
+from chainoftrust.spec import vectors_boot, vectors_ima, vectors_logs, vectors_quote, vectors_verify
 from chainoftrust.spec.errors import ErrorCode, SpecError, TpmRefusalError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, digest_size, hash_alg_from_name
 from chainoftrust.spec.pcr import compute_extend
@@ -2027,6 +2027,18 @@ def generate(out_dir: Path) -> list[Path]:
         written.append(_write(out_dir / folder / f"{op}_test.json", content))
         schema = vectors_verify.build_schema(op, _flags_of(content))
         written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", schema))
+    # the quote vectors (spec/vectors_quote.py)
+    quote_file = vectors_quote.build_file()
+    op = vectors_quote.OPERATION
+    written.append(_write(out_dir / "quote" / f"{op}_test.json", quote_file))
+    quote_schema = vectors_quote.build_schema(_flags_of(quote_file))
+    written.append(_write(out_dir / "schemas" / f"{op}_schema_v1.json", quote_schema))
+    # the boot vectors (spec/vectors_boot.py)
+    boot_files = vectors_boot.build_files()
+    for relative, content in boot_files.items():
+        written.append(_write(out_dir / relative, content))
+    for relative, schema in vectors_boot.build_schemas(boot_files).items():
+        written.append(_write(out_dir / relative, schema))
     # (3) the manifest
     written.sort(key=lambda p: p.relative_to(out_dir).as_posix())
     written.append(_write(out_dir / "MANIFEST.json", _manifest(out_dir, written)))

@@ -78,7 +78,8 @@ def test_regeneration_is_byte_identical(regenerated: Path) -> None:
     committed = sorted(
         p.relative_to(VECTORS)
         for p in VECTORS.rglob("*.json")
-        if p.parent.name in {"pcr", "eventlog", "ima", "schemas"} or p.name == "MANIFEST.json"
+        if p.parent.name in {"pcr", "eventlog", "ima", "quote", "boot", "schemas"}
+        or p.name == "MANIFEST.json"
     )
     assert generated == committed
     for rel in generated:
@@ -144,7 +145,7 @@ def test_the_manifest_lists_every_file_with_both_digests() -> None:
     listed = [entry["path"] for entry in manifest["files"]]
     on_disk = sorted(
         p.relative_to(VECTORS).as_posix()
-        for folder in ("eventlog", "ima", "pcr", "schemas")
+        for folder in ("boot", "eventlog", "ima", "pcr", "quote", "schemas")
         for p in (VECTORS / folder).glob("*.json")
     )
     assert listed == on_disk
