@@ -36,6 +36,15 @@ def test_theorem_is_proved_with_both_checks(name: str) -> None:
 
 def test_the_suite_has_the_promised_theorems() -> None:
     expected = {
+        "quote_decision_fail_closed",
+        "quote_binds_nonce",
+        "quote_binds_pcr_values",
+        "boot_safety",
+        "boot_measure_before_execute",
+        "boot_halt_is_final",
+        "boot_completion_fold",
+        "boot_measured_mode_never_halts",
+        "policy_update_monotone",
         "extend_order_sensitive",
         "history_unique",
         "no_rollback",
@@ -49,7 +58,16 @@ def test_the_suite_has_the_promised_theorems() -> None:
         "refinement_digest_sizes",
     }
     assert expected <= set(REGISTRY.names())
-    for name in ("history_unique", "no_rollback"):
+    inductions = (
+        "history_unique",
+        "no_rollback",
+        "boot_safety",
+        "boot_measure_before_execute",
+        "boot_halt_is_final",
+        "boot_completion_fold",
+        "policy_update_monotone",
+    )
+    for name in inductions:
         parts = [p.name for p in REGISTRY.theorems[name].parts()]
         assert parts == ["base", "step"], "an induction is a base and a step query"
 
