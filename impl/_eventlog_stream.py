@@ -204,7 +204,7 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
     add = replayer.findings.add
     named_add = st.named.add
     banks = [(st.values[a], st.ctors[a]) for a in algs]
-    (s1, h1), (s2, h2) = (banks + banks)[:2]
+    (s1, h1), (s2, h2), (s3, h3) = (banks * 3)[:3]
     x1, x2, x3 = (algs[0], algs[1] if n > 1 else algs[0], algs[2] if n > 2 else -1)
     i2, count = (5 if n > 1 else 3), PCR_COUNT
     plain, checked, boot = _PLAIN, CHECKED_TYPES, _VARIABLE_BOOT
@@ -230,6 +230,22 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
                         over = data if etype != boot else _variable_data(data)
                         if over is None or h1(over).digest() != d1 or h2(over).digest() != d2:
                             digests = ((x1, d1), (x2, d2))
+                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+                elif n == 3:
+                    d1, d2, d3 = v[4], v[6], v[8]
+                    s1[pcr] = h1(s1[pcr] + d1).digest()
+                    s2[pcr] = h2(s2[pcr] + d2).digest()
+                    s3[pcr] = h3(s3[pcr] + d3).digest()
+                    if etype in checked:
+                        data = buf[at:nxt]
+                        over = data if etype != boot else _variable_data(data)
+                        if (
+                            over is None
+                            or h1(over).digest() != d1
+                            or h2(over).digest() != d2
+                            or h3(over).digest() != d3
+                        ):
+                            digests = ((x1, d1), (x2, d2), (x3, d3))
                             _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
                 else:
                     ds = v[4:-1:2]
