@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac as std_hmac
-import time
 from collections.abc import Callable
 from functools import cache
 
@@ -456,25 +455,3 @@ def test_oid_encoding_of_known_identifiers() -> None:
     assert _der.encode_oid("1.2.840.113549.1.1.1").hex() == "2a864886f70d010101"
     assert _der.encode_oid("1.2.840.10045.3.1.7").hex() == "2a8648ce3d030107"
     assert _der.encode_oid("1.3.132.0.34").hex() == "2b81040022"
-
-
-# ---- speed ----------------------------------------------------------------------------
-
-
-def _best_of(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def test_verification_is_fast_enough() -> None:
-    n, e, d = _numbers(2048)
-    sig = _rsa.rsa_sign_pkcs1v15(n, d, SHA256, b"m")
-    assert _best_of(3, lambda: _rsa.rsa_verify_pkcs1v15(n, e, SHA256, b"m", sig)) < 0.05
-    v = RFC6979["P-256"]
-    _, r, s = v["sample"]
-    verify = lambda: _ecc.ecdsa_verify("P-256", v["ux"], v["uy"], SHA256, b"sample", r, s)  # noqa: E731
-    assert _best_of(3, verify) < 0.05
