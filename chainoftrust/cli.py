@@ -311,13 +311,29 @@ def _cmd_ima_replay(args: argparse.Namespace) -> int:
     from chainoftrust.impl.errors import ImplError  # noqa: PLC0415
     from chainoftrust.impl.ima import format_ima_replay, replay_ima  # noqa: PLC0415
 
-    log = _load_ima(args)
-    if log is None:
-        return EXIT_FAILURE
-    try:
-        replay = replay_ima(log, banks=tuple(args.banks.split(",")))
-    except ImplError as err:
-        return _report_error(args, _error_object(err))
+    banks = tuple(args.banks.split(","))
+    if not args.ascii:  # binary lists stream (impl/_ima_stream.py): memory stays flat
+        from chainoftrust.impl._ima_stream import replay_ima_stream  # noqa: PLC0415
+
+        try:
+            with open(args.list, "rb") as f:
+                try:
+                    replay = replay_ima_stream(
+                        f.read, banks, allow_partial_tail=args.allow_partial_tail
+                    )
+                except ImplError as err:
+                    return _report_error(args, _error_object(err))
+        except OSError as exc:
+            sys.stderr.write(f"chainoftrust: cannot read {args.list}: {exc.strerror}\n")
+            raise _UnreadableFileError(args.list) from exc
+    else:
+        log = _load_ima(args)
+        if log is None:
+            return EXIT_FAILURE
+        try:
+            replay = replay_ima(log, banks=banks)
+        except ImplError as err:
+            return _report_error(args, _error_object(err))
     if args.json:
         _print_json(replay.to_json())
     else:

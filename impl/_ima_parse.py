@@ -225,6 +225,58 @@ def _fast_ok(buf: bytes, pos: int, end: int, count: int) -> bool:
     return pos == end
 
 
+_FAST_COUNTS: dict[str, int] = {"ima-ng": 2, "ima-sig": 3, "ima-buf": 3}  # no d-modsig
+
+
+def entry_at(buf: bytes, off: int, index: int, names: dict[bytes, str]) -> tuple[ImaEntry, int]:
+    """(1)-(3) of parse_ima_binary for the entry at `off` of `buf`: the entry (its offset
+    relative to `buf`) and the next entry's offset. `names` caches decoded template names.
+    Raises TRUNCATED (offset = the entry's start) when `buf` ends inside it."""
+    size = len(buf)
+    start = off
+    if size - off < 28:  # (1)
+        raise _truncated(index, start, "header")
+    pcr, thash, name_len = _unpack_header(buf, off)
+    if name_len > NAME_LEN_MAX:
+        raise MalformedInputError(  # ADR 0003 amendment 1, item 2
+            ErrorCode.IMA_UNKNOWN_TEMPLATE,
+            f"entry {index}: template name length {name_len} > {NAME_LEN_MAX}",
+            field=f"entries[{index}].nameLen",
+            offset=start,
+        )
+    off += 28
+    if size - off < name_len:
+        raise _truncated(index, start, "templateName")
+    raw_name = buf[off : off + name_len]
+    off += name_len
+    name = names.get(raw_name)
+    if name is None:
+        name = names[raw_name] = _text(raw_name)
+    if name == "ima":  # (2)
+        if size - off < HASH_SIZE + 4:
+            raise _truncated(index, start, "templateData")
+        (n_len,) = _unpack_u32(buf, off + HASH_SIZE)
+        if n_len > EVENT_NAME_LEN_MAX:
+            raise _bad_data(index, start, "n", f"name length {n_len} > 255")
+        end = off + HASH_SIZE + 4 + n_len
+        if end > size:
+            raise _truncated(index, start, "templateData")
+        tdata = buf[off:end]
+    else:
+        if size - off < 4:
+            raise _truncated(index, start, "templateDataLen")
+        (t_len,) = _unpack_u32(buf, off)
+        off += 4
+        if t_len > size - off:
+            raise _truncated(index, start, "templateData")
+        end = off + t_len
+        tdata = buf[off:end]
+        count = _FAST_COUNTS.get(name)
+        if (count is None or not _fast_ok(buf, off, end, count)) and name in TEMPLATES:
+            _check_fields(name, tdata, index, start)  # (3)
+    return ImaEntry(index, start, pcr, thash, name, tdata, thash == ZERO_HASH), end
+
+
 def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog:
     """Parse binary_runtime_measurements (little-endian, ima_canonical_fmt).
 
@@ -243,55 +295,13 @@ def parse_ima_binary(data: bytes, *, allow_partial_tail: bool = False) -> ImaLog
     entries: list[ImaEntry] = []
     append = entries.append
     names: dict[bytes, str] = dict(_KNOWN_BYTES)
-    fast = {"ima-ng": 2, "ima-sig": 3, "ima-buf": 3}  # (3), without d-modsig
     off = 0
     index = 0
     tail = 0
     try:
         while off < size:
-            start = off
-            if size - off < 28:  # (1)
-                raise _truncated(index, start, "header")
-            pcr, thash, name_len = _unpack_header(buf, off)
-            if name_len > NAME_LEN_MAX:
-                raise MalformedInputError(  # ADR 0003 amendment 1, item 2
-                    ErrorCode.IMA_UNKNOWN_TEMPLATE,
-                    f"entry {index}: template name length {name_len} > {NAME_LEN_MAX}",
-                    field=f"entries[{index}].nameLen",
-                    offset=start,
-                )
-            off += 28
-            if size - off < name_len:
-                raise _truncated(index, start, "templateName")
-            raw_name = buf[off : off + name_len]
-            off += name_len
-            name = names.get(raw_name)
-            if name is None:
-                name = names[raw_name] = _text(raw_name)
-            if name == "ima":  # (2)
-                if size - off < HASH_SIZE + 4:
-                    raise _truncated(index, start, "templateData")
-                (n_len,) = _unpack_u32(buf, off + HASH_SIZE)
-                if n_len > EVENT_NAME_LEN_MAX:
-                    raise _bad_data(index, start, "n", f"name length {n_len} > 255")
-                end = off + HASH_SIZE + 4 + n_len
-                if end > size:
-                    raise _truncated(index, start, "templateData")
-                tdata = buf[off:end]
-            else:
-                if size - off < 4:
-                    raise _truncated(index, start, "templateDataLen")
-                (t_len,) = _unpack_u32(buf, off)
-                off += 4
-                if t_len > size - off:
-                    raise _truncated(index, start, "templateData")
-                end = off + t_len
-                tdata = buf[off:end]
-                count = fast.get(name)
-                if (count is None or not _fast_ok(buf, off, end, count)) and name in TEMPLATES:
-                    _check_fields(name, tdata, index, start)  # (3)
-            append(ImaEntry(index, start, pcr, thash, name, tdata, thash == ZERO_HASH))
-            off = end
+            entry, off = entry_at(buf, off, index, names)
+            append(entry)
             index += 1
     except MalformedInputError as exc:
         if not (allow_partial_tail and exc.code is ErrorCode.TRUNCATED):  # (4)

@@ -11,11 +11,11 @@ the replay loop does the extends and nothing else it can avoid.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chainoftrust.impl._ima_parse import TEMPLATES, ImaLog, ima_hashed_data
+from chainoftrust.impl._ima_parse import TEMPLATES, ImaEntry, ImaLog, ima_hashed_data
 from chainoftrust.impl.errors import ErrorCode, MalformedInputError
 from chainoftrust.impl.hashes import (
     DIGEST_SIZES,
@@ -112,7 +112,11 @@ def replay_ima(log: ImaLog, banks: Sequence[str] = ("sha1", "sha256")) -> ImaRep
     template hash, which is checked against SHA-1 over the data: a failure is reported
     and still replayed. (4) An unknown template is replayed the same way and warned about.
     """
-    entries = _check_log(log).entries
+    return replay_entries(_check_log(log).entries, banks)
+
+
+def replay_entries(entries: Iterable[ImaEntry], banks: Sequence[str]) -> ImaReplay:
+    """replay_ima over entries as they come (the streaming replay feeds them one by one)."""
     chosen = _banks(banks)
     states: list[dict[int, bytes]] = [{} for _ in chosen]  # (1)
     zeros = [bytes(DIGEST_SIZES[alg]) for _, alg, _ in chosen]
@@ -131,7 +135,9 @@ def replay_ima(log: ImaLog, banks: Sequence[str] = ("sha1", "sha256")) -> ImaRep
     failures: list[int] = []
     warnings: list[ImaWarning] = []
     violations = 0
+    count = 0
     for e in entries:
+        count += 1
         pcr = e.pcr
         if e.violation:  # (2)
             violations += 1
@@ -166,4 +172,4 @@ def replay_ima(log: ImaLog, banks: Sequence[str] = ("sha1", "sha256")) -> ImaRep
                 )
             )
     pcrs = {name: st for (name, _, _), st in zip(chosen, states, strict=True)}
-    return ImaReplay(pcrs, len(entries), violations, tuple(failures), tuple(warnings))
+    return ImaReplay(pcrs, count, violations, tuple(failures), tuple(warnings))
