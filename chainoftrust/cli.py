@@ -17,9 +17,10 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 _DESCRIPTION = """\
-chainoftrust: an executable specification of the chain of trust (TPM 2.0 PCRs),
-checked by Z3 proofs and Hypothesis properties against a separate implementation,
-with public test vectors. Results are claims with a scope, never "trusted".
+chainoftrust: an executable specification of the chain of trust (TPM 2.0 PCRs, event
+logs and IMA lists, quotes, trusted boot), checked by Z3 proofs and Hypothesis
+properties against a separate implementation, with public test vectors. Results are
+claims with a scope, never "trusted".
 """
 
 
