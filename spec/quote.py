@@ -404,8 +404,8 @@ def _header_checks(attest: Attest, key: PublicKey, sig: Signature) -> list[Failu
     if attest.type != TPM_ST_ATTEST_QUOTE:
         out.append(Failure("type", ErrorCode.NOT_A_QUOTE, f"type {attest.type:#06x}"))
     # (4)
-    attrs = key.object_attributes
-    if attrs is not None and (attrs & ATTR_SIGN == 0 or attrs & ATTR_RESTRICTED == 0):
+    attrs = key.object_attributes or 0  # a TPM public area without attributes has none
+    if key.tpm_public is not None and (attrs & ATTR_SIGN == 0 or attrs & ATTR_RESTRICTED == 0):
         message = f"objectAttributes {attrs:#010x} lack sign or restricted"
         out.append(Failure("key_attributes", ErrorCode.KEY_NOT_RESTRICTED_SIGNING, message))
     # (5)
