@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec import vectors_boot, vectors_ima, vectors_logs, vectors_quote, vectors_verify
 from chainoftrust.spec.errors import ErrorCode, SpecError, TpmRefusalError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, digest_size, hash_alg_from_name
@@ -1745,14 +1746,9 @@ def _file_composite() -> dict[str, object]:
 
 # ---------------------------------------------------------------------------- schemas
 
-_HEX: Final[dict[str, object]] = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
+_HEX: Final[dict[str, object]] = vs.HEX
 _PCR_KEYS: Final[list[str]] = [str(i) for i in range(24)]
-
-
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    """An object schema that lists `required` and refuses other properties."""
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
+_obj = vs.obj
 
 
 def _bank_map(inner: dict[str, object]) -> dict[str, object]:

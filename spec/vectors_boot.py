@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from chainoftrust.spec import _ecc, _ed25519
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec.boot import (
     MEASURED,
     TRUSTED,
@@ -568,12 +569,10 @@ def build_files() -> dict[str, dict[str, object]]:
     }
 
 
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
+_obj = vs.obj
 
 
-_HEX: Final = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
+_HEX: Final = vs.HEX
 _STR: Final = {"type": "string"}
 _STRS: Final = {"type": "array", "items": _STR}
 _INT: Final = {"type": "integer", "minimum": 0}
@@ -682,19 +681,13 @@ _EXPECTED: Final[dict[str, dict[str, object]]] = {
     "boot_run": _BOOT_EXPECTED,
     "policy_update": _obj({"accepted": {"type": "boolean"}, "code": {"type": ["string", "null"]}}),
 }
-_NOTE: Final = _obj(
-    {
-        "category": {"enum": [_F, _E, _M]},
-        "description": _STR,
-        "links": {"type": "array", "items": {"type": "string", "format": "uri-reference"}},
-    }
-)
+
+
 _GROUP_TYPES: Final = {"boot_run": "BootRunTest", "policy_update": "PolicyUpdateTest"}
 
 
 def build_schema(operation: str, flags: list[str]) -> dict[str, object]:
     """Spec: PROJECT adr.0005 Vectors - the JSON Schema of one boot vector file."""
-    named = _obj({"name": _STR, "version": _STR})
     props: dict[str, object] = {
         "tcId": {"type": "integer", "minimum": 1},
         "comment": _STR,
@@ -711,27 +704,12 @@ def build_schema(operation: str, flags: list[str]) -> dict[str, object]:
     group = _obj(
         {
             "type": {"const": _GROUP_TYPES[operation]},
-            "source": named,
+            "source": vs.NAMED,
             "tests": {"type": "array", "items": test},
         }
     )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://chainoftrust.invalid/vectors/schemas/{operation}_schema_v1.json",
-        "title": f"chainoftrust {operation} test vectors, version 1",
-        **_obj(
-            {
-                "schema": {"const": f"{operation}_schema_v1.json"},
-                "operation": {"const": operation},
-                "specRevision": _obj({k: _STR for k in _REVISION_KEYS[operation]}),
-                "generator": named,
-                "numberOfTests": _INT,
-                "header": _STRS,
-                "notes": _obj(dict.fromkeys(flags, _NOTE), []),
-                "testGroups": {"type": "array", "items": group},
-            }
-        ),
-    }
+    groups = {"type": "array", "items": group}
+    return vs.envelope(operation, _REVISION_KEYS[operation], flags, groups)
 
 
 def build_schemas(files: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:

@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec.errors import SpecError
 from chainoftrust.spec.hashes import HashAlg, compute_digest
 from chainoftrust.spec.ima import parse_ima_ascii, parse_ima_binary, replay_ima
@@ -420,9 +421,7 @@ def build_file() -> dict[str, object]:
     }
 
 
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
+_obj = vs.obj
 
 
 def _test_schema(flags: list[str], inputs: list[str]) -> dict[str, object]:
@@ -468,40 +467,17 @@ def _test_schema(flags: list[str], inputs: list[str]) -> dict[str, object]:
 
 def build_schema(flags: list[str]) -> dict[str, object]:
     """Spec: PROJECT adr.0003 vectors - the JSON Schema of ima_replay_test.json."""
-    named = _obj({"name": {"type": "string"}, "version": {"type": "string"}})
     banks = {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True}
-    note = _obj(
-        {
-            "category": {"enum": [_F, _E, _M]},
-            "description": {"type": "string"},
-            "links": {"type": "array", "items": {"type": "string", "format": "uri-reference"}},
-        }
-    )
     groups = [
         _obj(
             {
                 "type": {"const": kind},
-                "source": named,
+                "source": vs.NAMED,
                 "banks": banks,
                 "tests": {"type": "array", "items": _test_schema(flags, inputs)},
             }
         )
         for kind, inputs in (("ImaReplayTest", ["list"]), ("ImaAsciiReplayTest", ["ascii"]))
     ]
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://chainoftrust.invalid/vectors/schemas/{OPERATION}_schema_v1.json",
-        "title": f"chainoftrust {OPERATION} test vectors, version 1",
-        **_obj(
-            {
-                "schema": {"const": f"{OPERATION}_schema_v1.json"},
-                "operation": {"const": OPERATION},
-                "specRevision": _obj({k: {"type": "string"} for k in _REVISION_KEYS}),
-                "generator": named,
-                "numberOfTests": {"type": "integer", "minimum": 0},
-                "header": {"type": "array", "items": {"type": "string"}},
-                "notes": _obj(dict.fromkeys(flags, note), []),
-                "testGroups": {"type": "array", "items": {"oneOf": groups}},
-            }
-        ),
-    }
+    groups_schema = {"type": "array", "items": {"oneOf": groups}}
+    return vs.envelope(OPERATION, _REVISION_KEYS, flags, groups_schema)

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec.errors import SpecError
 from chainoftrust.spec.eventlog import check_event_data, parse_event_log, replay_event_log
 from chainoftrust.spec.hashes import HashAlg, compute_digest, hash_alg_from_name
@@ -666,9 +667,7 @@ def build_file() -> dict[str, object]:
     }
 
 
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
+_obj = vs.obj
 
 
 #: ADR 0002 "Event data checks": DataCheck.to_json().
@@ -725,36 +724,11 @@ def _test_schema(flags: list[str]) -> dict[str, object]:
 
 def build_schema(flags: list[str]) -> dict[str, object]:
     """Spec: PROJECT adr.0002 vectors - the JSON Schema of eventlog_replay_test.json."""
-    named = _obj({"name": {"type": "string"}, "version": {"type": "string"}})
-    test = _test_schema(flags)
-    note = _obj(
-        {
-            "category": {"enum": [_F, _E, _M]},
-            "description": {"type": "string"},
-            "links": {"type": "array", "items": {"type": "string", "format": "uri-reference"}},
-        }
-    )
     group = _obj(
         {
             "type": {"const": "EventLogReplayTest"},
-            "source": named,
-            "tests": {"type": "array", "items": test},
+            "source": vs.NAMED,
+            "tests": {"type": "array", "items": _test_schema(flags)},
         }
     )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://chainoftrust.invalid/vectors/schemas/{OPERATION}_schema_v1.json",
-        "title": f"chainoftrust {OPERATION} test vectors, version 1",
-        **_obj(
-            {
-                "schema": {"const": f"{OPERATION}_schema_v1.json"},
-                "operation": {"const": OPERATION},
-                "specRevision": _obj({k: {"type": "string"} for k in _REVISION_KEYS}),
-                "generator": named,
-                "numberOfTests": {"type": "integer", "minimum": 0},
-                "header": {"type": "array", "items": {"type": "string"}},
-                "notes": _obj(dict.fromkeys(flags, note), []),
-                "testGroups": {"type": "array", "items": group},
-            }
-        ),
-    }
+    return vs.envelope(OPERATION, _REVISION_KEYS, flags, {"type": "array", "items": group})

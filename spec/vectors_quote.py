@@ -20,6 +20,7 @@ from functools import cache
 from typing import Final
 
 from chainoftrust.spec import _der, _ecc, _rsa
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec._tpm_structs import (
     ALG_ECDSA,
     ALG_RSAPSS,
@@ -337,9 +338,7 @@ def build_file() -> dict[str, object]:
     }
 
 
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
+_obj = vs.obj
 
 
 def _expected_schema() -> dict[str, object]:
@@ -365,8 +364,7 @@ def _expected_schema() -> dict[str, object]:
 
 def build_schema(flags: list[str]) -> dict[str, object]:
     """Spec: PROJECT adr.0004 vectors - the JSON Schema of quote_verify_test.json."""
-    hex_ = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
-    named = _obj({"name": {"type": "string"}, "version": {"type": "string"}})
+    hex_ = vs.HEX
     bank_values = {"type": "object", "additionalProperties": hex_}
     pcrs = {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": bank_values}]}
     test = _obj({
@@ -381,28 +379,8 @@ def build_schema(flags: list[str]) -> dict[str, object]:
     test["then"] = {"required": ["errorCode"]}
     test["else"] = {"properties": {"errorCode": False}}
     group = _obj({
-        "type": {"const": "QuoteVerifyTest"}, "source": named, "keyType": {"type": "string"},
+        "type": {"const": "QuoteVerifyTest"}, "source": vs.NAMED, "keyType": {"type": "string"},
         "scheme": {"enum": ["rsassa", "rsapss", "ecdsa"]}, "hash": {"type": "string"},
         "keyFingerprint": {"type": "string"}, "tests": {"type": "array", "items": test},
     })  # fmt: skip
-    note = _obj({
-        "category": {"enum": [_F, _E, _M]}, "description": {"type": "string"},
-        "links": {"type": "array", "items": {"type": "string", "format": "uri-reference"}},
-    })  # fmt: skip
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://chainoftrust.invalid/vectors/schemas/{OPERATION}_schema_v1.json",
-        "title": f"chainoftrust {OPERATION} test vectors, version 1",
-        **_obj(
-            {
-                "schema": {"const": f"{OPERATION}_schema_v1.json"},
-                "operation": {"const": OPERATION},
-                "specRevision": _obj({k: {"type": "string"} for k in _REVISION_KEYS}),
-                "generator": named,
-                "numberOfTests": {"type": "integer", "minimum": 0},
-                "header": {"type": "array", "items": {"type": "string"}},
-                "notes": _obj(dict.fromkeys(flags, note), []),
-                "testGroups": {"type": "array", "items": group},
-            }
-        ),
-    }
+    return vs.envelope(OPERATION, _REVISION_KEYS, flags, {"type": "array", "items": group})

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from chainoftrust.spec import _vectors_schema as vs
 from chainoftrust.spec import vectors_ima as vi
 from chainoftrust.spec import vectors_logs as vl
 from chainoftrust.spec.errors import SpecError
@@ -27,27 +28,27 @@ from chainoftrust.spec.references import SPECIFICATION_VERSIONS
 LOG_OPERATION: Final[str] = "eventlog_verify"
 IMA_OPERATION: Final[str] = "ima_verify"
 _SOURCE: Final = {"name": "chainoftrust.spec", "version": "1.0"}
-_M, _E = "MeasuredBootBug", "EdgeCase"
+_F, _E, _M = vs.CATEGORIES  # functionality, edge case, malformed input
 Values = dict[str, dict[int, bytes]]
 
 NOTES: Final[dict[str, tuple[str, str]]] = {
-    "AllMatch": (_E, "Every supplied PCR the log names equals its replay."),
-    "Mismatch": (_M, "A supplied PCR differs from the log's replay: the log does not explain it."),
+    "AllMatch": (_F, "Every supplied PCR the log names equals its replay."),
+    "Mismatch": (_E, "A supplied PCR differs from the log's replay: the log does not explain it."),
     "NotInLog": (_E, "A supplied PCR no event names: not_in_log, never counted as verified."),
     "OnlyNotInLog": (_E, "No supplied PCR is named by the log: nothing verified, mismatch."),
-    "ZeroStartDrtm": (_M, "Values of a replayer starting PCRs 17-22 at zero, not all-ff."),
-    "IgnoresStartupLocality": (_M, "Values of a replayer ignoring StartupLocality 3."),
-    "IgnoresHcrtm": (_M, "Values of a replayer ignoring the H-CRTM start of PCR 0."),
-    "SecondBankDiffers": (_M, "Only the second bank mismatches: firstMismatch names it."),
+    "ZeroStartDrtm": (_E, "Values of a replayer starting PCRs 17-22 at zero, not all-ff."),
+    "IgnoresStartupLocality": (_E, "Values of a replayer ignoring StartupLocality 3."),
+    "IgnoresHcrtm": (_E, "Values of a replayer ignoring the H-CRTM start of PCR 0."),
+    "SecondBankDiffers": (_E, "Only the second bank mismatches: firstMismatch names it."),
     "TypeNotAuthenticated": (
         _E,
         "Event types are not covered by the PCR values: a relabelled event still matches; "
         "the finding is in the warnings.",
     ),
-    "StrictFinding": (_M, "Under strict mode a replay finding is an error, not a warning."),
+    "StrictFinding": (_E, "Under strict mode a replay finding is an error, not a warning."),
     "BadSuppliedValue": (_M, "A supplied value of the wrong size: INVALID input, no verdict."),
-    "ListGrew": (_E, "The list grew after the PCRs were read: a prefix explains them."),
-    "ViolationAsZeros": (_M, "Values of a replayer extending a violation as zeros, not ff."),
+    "ListGrew": (_F, "The list grew after the PCRs were read: a prefix explains them."),
+    "ViolationAsZeros": (_E, "Values of a replayer extending a violation as zeros, not ff."),
     "TemplateHashFailure": (_M, "An entry's template hash is wrong: mismatch even if PCRs match."),
     "MissingBank": (_E, "Values for a bank the log does not carry: not_in_log."),
 }
@@ -349,12 +350,8 @@ def _file(  # noqa: PLR0917 (the file's parts, in the order they appear)
     }
 
 
-def _obj(props: dict[str, object], required: list[str] | None = None) -> dict[str, object]:
-    need = list(props) if required is None else required
-    return {"type": "object", "properties": props, "required": need, "additionalProperties": False}
-
-
-_HEX: Final = {"type": "string", "pattern": "^([0-9a-f]{2})*$"}
+_obj = vs.obj
+_HEX: Final = vs.HEX
 _VALUES: Final = {
     "type": "object",
     "additionalProperties": {
@@ -418,45 +415,18 @@ def build_schema(operation: str, flags: list[str]) -> dict[str, object]:
     }
     test = _obj(props, ["tcId", "comment", "flags", *inputs, "result"])
     test["if"] = {"properties": {"result": {"const": "invalid"}}}
-    test["then"] = {"required": ["errorCode"], "properties": {"verdict": False}}
+    test["then"] = {"required": ["errorCode", "errorOffset"], "properties": {"verdict": False}}
     test["else"] = {
         "required": ["verdict"],
         "properties": {"errorCode": False, "errorOffset": False},
     }
-    note = _obj(
+    group_type = "EventLogVerifyTest" if operation == LOG_OPERATION else "ImaVerifyTest"
+    group = _obj(
         {
-            "category": {"type": "string"},
-            "description": {"type": "string"},
-            "links": {"type": "array", "items": {"type": "string"}},
+            "type": {"const": group_type},
+            "source": vs.NAMED,
+            "tests": {"type": "array", "items": test},
         }
     )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{operation}_schema_v1.json",
-        "title": f"chainoftrust {operation} vectors",
-        **_obj(
-            {
-                "schema": {"const": f"{operation}_schema_v1.json"},
-                "operation": {"const": operation},
-                "specRevision": {"type": "object", "additionalProperties": {"type": "string"}},
-                "generator": {"type": "object"},
-                "numberOfTests": count,
-                "header": {"type": "array", "items": {"type": "string"}},
-                "notes": {
-                    "type": "object",
-                    "propertyNames": {"enum": flags},
-                    "additionalProperties": note,
-                },
-                "testGroups": {
-                    "type": "array",
-                    "items": _obj(
-                        {
-                            "type": {"type": "string"},
-                            "source": {"type": "object"},
-                            "tests": {"type": "array", "items": test},
-                        }
-                    ),
-                },
-            }
-        ),
-    }
+    revisions = ("PFP",) if operation == LOG_OPERATION else ("LINUX-IMA",)
+    return vs.envelope(operation, revisions, flags, {"type": "array", "items": group})
