@@ -190,18 +190,21 @@ def _plain_types() -> tuple[frozenset[int], ...]:
 _PLAIN: Final = _plain_types()
 
 
-def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
+def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer, later: _Later) -> None:
     """Read and replay the records after the header. The usual record (the Spec ID's
     algorithms in order, whole in the window) of a plain type is replayed here, with no
     entry built; any other record is parsed field by field and given to the replayer's
-    general path, so the outcome is the same."""
+    general path, so the outcome is the same. Replay errors go to `later`."""
     sizes = dict(spec_id.algorithms)
     algs = replayer.layout
     n = len(algs)
     layout = struct.Struct("<III" + "".join(f"H{sizes[a]}s" for a in algs) + "I")
-    head, unpack, entry, run = layout.size, layout.unpack_from, _entry, replayer.run
+    head, unpack, entry, run = layout.size, layout.unpack_from, _entry, later.run
     st = replayer.st
-    add = replayer.findings.add
+
+    def add_check(found: EventLogEntry) -> None:
+        later.call(_data_check, found, replayer.findings.add)
+
     named_add = st.named.add
     banks = [(st.values[a], st.ctors[a]) for a in algs]
     (s1, h1), (s2, h2), (s3, h3) = (banks * 3)[:3]
@@ -230,7 +233,7 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
                         over = data if etype != boot else _variable_data(data)
                         if over is None or h1(over).digest() != d1 or h2(over).digest() != d2:
                             digests = ((x1, d1), (x2, d2))
-                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+                            add_check(entry(index, base + pos, pcr, etype, digests, data))
                 elif n == 3:
                     d1, d2, d3 = v[4], v[6], v[8]
                     s1[pcr] = h1(s1[pcr] + d1).digest()
@@ -246,7 +249,7 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
                             or h3(over).digest() != d3
                         ):
                             digests = ((x1, d1), (x2, d2), (x3, d3))
-                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+                            add_check(entry(index, base + pos, pcr, etype, digests, data))
                 else:
                     ds = v[4:-1:2]
                     for (values, ctor), digest in zip(banks, ds, strict=True):
@@ -258,10 +261,10 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
                             c(over).digest() != d for (_, c), d in zip(banks, ds, strict=True)
                         ):
                             digests = tuple(zip(algs, ds, strict=True))
-                            _data_check(entry(index, base + pos, pcr, etype, digests, data), add)
+                            add_check(entry(index, base + pos, pcr, etype, digests, data))
             else:
                 digests = tuple(zip(algs, v[4:-1:2], strict=True))
-                run((entry(index, base + pos, pcr, etype, digests, buf[at:nxt]),))
+                run(entry(index, base + pos, pcr, etype, digests, buf[at:nxt]))
             pos = nxt
             index += 1
         win.pos = pos
@@ -270,23 +273,48 @@ def _fused(win: _Window, spec_id: SpecId, replayer: _Replayer) -> None:
                 return
             continue
         # an unusual record, or one the window cuts: field by field
-        run((_checked(win, lambda i=index: _agile_record(win.buf, win.pos, i, sizes)),))
+        run(_checked(win, lambda i=index: _agile_record(win.buf, win.pos, i, sizes)))
         index += 1
+
+
+class _Later:
+    """Replay errors held until the whole input is read: `parse_event_log` reads every
+    record before the replay starts, so a malformed record anywhere wins over a replay
+    error (a strict finding, an invalid StartupLocality). After the first replay error the
+    rest is only parsed."""
+
+    __slots__ = ("error", "replayer")
+
+    def __init__(self, replayer: _Replayer) -> None:
+        self.replayer = replayer
+        self.error: MalformedInputError | None = None
+
+    def call(self, action: Callable[..., object], *args: object) -> None:
+        if self.error is None:
+            try:
+                action(*args)
+            except MalformedInputError as err:
+                self.error = err
+
+    def run(self, entry: EventLogEntry) -> None:
+        self.call(self.replayer.run, (entry,))
 
 
 def replay_event_log_stream(read: Reader, *, strict: bool = False, chunk: int = CHUNK) -> Replay:
     """`replay_event_log(parse_event_log(whole input))`, in memory flat in the log's length:
-    the records are replayed as they are read and dropped; `extended_by` is empty. One
-    difference, by design: the first problem in log order is raised, so under `strict` a
-    finding before a malformed record is raised where the whole-input path, which parses
-    everything first, raises the malformed record."""
+    the records are replayed as they are read and dropped; `extended_by` is empty. The error,
+    when there is one, is the whole-input path's: a malformed record first, else the first
+    replay error (see _Later)."""
     win, first, spec_id = _open(read, chunk)
     replayer = _Replayer(spec_id, strict=strict, track=False)
+    later = _Later(replayer)
     with _gc_paused():
-        if spec_id is None:
-            replayer.run(_sha1_rest(win, first))
-        elif not replayer.layout:  # an unknown algorithm, or more than 3 banks
-            replayer.run(_agile(win, spec_id, 1))
-        else:
-            _fused(win, spec_id, replayer)
+        if spec_id is not None and replayer.layout:
+            _fused(win, spec_id, replayer, later)
+        else:  # a SHA-1 log, an unknown algorithm, or more than 3 banks
+            records = _sha1_rest(win, first) if spec_id is None else _agile(win, spec_id, 1)
+            for entry in records:
+                later.run(entry)
+    if later.error is not None:
+        raise later.error
     return replayer.finish()

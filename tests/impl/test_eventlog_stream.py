@@ -5,8 +5,10 @@ and corrupted) and every real log in ../shared/conformance/eventlog/."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +39,23 @@ def _whole(data: bytes, strict: bool) -> tuple[str, Any]:
 
 
 def _streamed(data: bytes, strict: bool, chunk: int) -> tuple[str, Any]:
+    """The records as iter_event_log yields them, then the streaming replay's outcome: the
+    first error anywhere (parse or replay) must be the whole-input path's."""
     try:
         _spec_id, events = iter_event_log(io.BytesIO(data).read, chunk=chunk)
         records = [e.to_json() for e in events]
     except MalformedInputError as err:
-        return "error", (str(err.code), err.field, err.offset)
+        records = None
+        parse_error = (str(err.code), err.field, err.offset)
     try:
         replay = replay_event_log_stream(io.BytesIO(data).read, strict=strict, chunk=chunk)
     except MalformedInputError as err:
-        return "replay-error", (records, (str(err.code), err.field, err.offset))
+        got = (str(err.code), err.field, err.offset)
+        if records is None:
+            assert got == parse_error  # the replay raises the parse error too
+            return "error", got
+        return "replay-error", (records, got)
+    assert records is not None, "the stream replayed a log that does not parse"
     return "ok", (records, replay.to_json())
 
 
@@ -58,9 +68,26 @@ def test_streamed_equals_whole_on_generated_logs(data: bytes, chunk: int, strict
     _agree(data, strict, chunk)
 
 
-@given(data=corrupted_event_logs(), chunk=st.sampled_from(CHUNKS))
-def test_streamed_equals_whole_on_corrupted_logs(data: bytes, chunk: int) -> None:
-    _agree(data, False, chunk)
+@given(data=corrupted_event_logs(), chunk=st.sampled_from(CHUNKS), strict=st.booleans())
+def test_streamed_equals_whole_on_corrupted_logs(data: bytes, chunk: int, strict: bool) -> None:
+    _agree(data, strict, chunk)
+
+
+def test_a_malformed_record_wins_over_an_earlier_strict_finding() -> None:
+    """parse_event_log reads every record before the replay: a strict finding (EV_POST_CODE
+    in PCR 7, UNEXPECTED_PCR) followed by a cut record is TRUNCATED on both paths."""
+    sha1, sha256 = hashlib.sha1(b"x").digest(), hashlib.sha256(b"x").digest()
+    spec_id = b"Spec ID Event03\x00" + struct.pack(
+        "<IBBBBIHHHHB", 0, 0, 2, 0, 2, 2, 4, 20, 11, 32, 0
+    )
+    header = struct.pack("<II", 0, 3) + bytes(20) + struct.pack("<I", len(spec_id)) + spec_id
+    event = struct.pack("<IIIH", 7, 1, 2, 4) + sha1 + struct.pack("<H", 11) + sha256
+    event += struct.pack("<I", 1) + b"x"
+    data = header + event + event[:10]
+    assert _whole(data, True)[0] == "error"
+    for chunk in CHUNKS:
+        assert _streamed(data, True, chunk) == _whole(data, True)
+        assert _streamed(data, True, chunk)[1][0] == "TRUNCATED"
 
 
 def test_streamed_equals_whole_on_the_real_logs() -> None:
