@@ -35,6 +35,7 @@ def _error_object(err: Any) -> dict[str, Any]:
             "operation": err.operation,
             "message": err.message,
             "field": err.field,
+            "offset": getattr(err, "offset", None),
         }
     }
 
@@ -88,6 +89,7 @@ def _cmd_pcr_predict(args: argparse.Namespace) -> int:
                 "operation": None,
                 "message": str(exc),
                 "field": None,
+                "offset": None,
             }
         }
         return _report_error(args, obj)
@@ -112,7 +114,8 @@ def _report_error(args: argparse.Namespace, obj: dict[str, Any]) -> int:
         err = obj["error"]
         where = "" if err["operation"] is None else f" in operation {err['operation']}"
         field = "" if err.get("field") is None else f" (field {err['field']})"
-        sys.stderr.write(f"chainoftrust: {err['code']}{where}{field}: {err['message']}\n")
+        at = "" if err.get("offset") is None else f" at offset {err['offset']}"
+        sys.stderr.write(f"chainoftrust: {err['code']}{where}{field}{at}: {err['message']}\n")
     return EXIT_FAILURE
 
 
@@ -299,6 +302,7 @@ def _load_ima(args: argparse.Namespace) -> Any:
                 "operation": None,
                 "message": f"not UTF-8 text: byte {exc.start} cannot be decoded",
                 "field": None,
+                "offset": exc.start,
             }
         }
         _report_error(args, obj)
@@ -364,7 +368,7 @@ def _add_ima_parser(sub: Any) -> None:
     ima_sub = ima.add_subparsers(dest="ima_command", metavar="SUBCOMMAND")
     ima_sub.required = True
     for name, func, text in (
-        ("replay", _cmd_ima_replay, "template-hash check and PCR 10 replay per bank"),
+        ("replay", _cmd_ima_replay, "template-hash check and replay of the PCRs the entries name"),
         ("verify", _cmd_ima_verify, "compare the replay (any prefix) with PCR values"),
     ):
         cmd = ima_sub.add_parser(name, help=text)

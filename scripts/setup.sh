@@ -23,6 +23,15 @@ fi
 
 PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
+  # Debian's python3 has no venv/ensurepip until python3-venv is installed
+  if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1 && command -v apt-get >/dev/null; then
+    echo "setup: installing python3-venv (python3 -m venv needs it on Debian)"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends python3-venv </dev/null
+  fi
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip "setuptools>=77" wheel

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -25,6 +26,16 @@ _default = "ci" if os.environ.get("CI") == "true" else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
 
 IN_CI = os.environ.get("CI") == "true"
+
+
+def require_data(folder: Path) -> None:
+    """Skip when a data folder (../shared/conformance/...) is missing on a developer's
+    machine; fail in CI (CI=true)."""
+    if not folder.is_dir():
+        message = f"conformance data missing: {folder}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: missing data is a failure)")
+        pytest.skip(message)
 
 
 def require_tools(*tools: str) -> None:

@@ -93,6 +93,18 @@ def test_eventlog_truncated_log_is_a_typed_error() -> None:
     assert out.returncode == 1
     error = json.loads(out.stdout)["error"]
     assert error["code"] == "TRUNCATED"
+    # the byte offset is in the error object, and it is the spec's (the other reading)
+    from chainoftrust.spec.errors import MalformedInputError
+    from chainoftrust.spec.eventlog import parse_event_log
+
+    try:
+        parse_event_log((folder / "eventlog.bin").read_bytes())
+    except MalformedInputError as err:
+        assert (error["code"], error["offset"]) == (str(err.code), err.offset)
+    else:
+        raise AssertionError("the spec accepts the truncated log")
+    text = run("eventlog", "replay", str(folder / "eventlog.bin"))
+    assert f"at offset {error['offset']}" in text.stderr
     assert "Traceback" not in out.stderr
 
 

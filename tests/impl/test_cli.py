@@ -100,7 +100,8 @@ def test_predict_json_errors(
     assert out.returncode == 1, out.stderr
     error = json.loads(out.stdout)
     assert list(error) == ["error"]
-    assert set(error["error"]) == {"code", "operation", "message", "field"}
+    assert set(error["error"]) == {"code", "operation", "message", "field", "offset"}
+    assert error["error"]["offset"] is None  # a JSON document has no byte offsets
     assert error["error"]["code"] == code
     assert error["error"]["operation"] == operation
     assert error["error"]["field"] == field

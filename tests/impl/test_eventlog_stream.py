@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from chainoftrust.impl.eventlog import parse_event_log, replay_event_log
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import require_data
 from tests.eventlog_strategies import corrupted_event_logs, event_logs
 
 EVENTLOG_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "eventlog"
@@ -91,10 +91,7 @@ def test_a_malformed_record_wins_over_an_earlier_strict_finding() -> None:
 
 
 def test_streamed_equals_whole_on_the_real_logs() -> None:
-    if not EVENTLOG_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"conformance data missing: {EVENTLOG_DIR}")
-        pytest.skip(f"conformance data missing: {EVENTLOG_DIR}")
+    require_data(EVENTLOG_DIR)
     logs = sorted(EVENTLOG_DIR.glob("*/*.bin"))
     assert len(logs) >= 20
     for path in logs:
@@ -113,10 +110,7 @@ def test_empty_input_and_a_cut_header_are_truncated_at_offset_0() -> None:
 def test_a_declared_size_of_4_gib_reads_only_the_input() -> None:
     """A record declaring 4 GiB of event data: the reader is asked for about what the
     input holds (chunks double), and the error is the whole-input parser's."""
-    if not EVENTLOG_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"conformance data missing: {EVENTLOG_DIR}")
-        pytest.skip(f"conformance data missing: {EVENTLOG_DIR}")
+    require_data(EVENTLOG_DIR)
     for path in sorted(EVENTLOG_DIR.glob("*/*.bin")):
         good = path.read_bytes()
         log = parse_event_log(good)

@@ -6,17 +6,16 @@ every real list in ../shared/conformance/ima/."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from chainoftrust.impl._ima_stream import replay_ima_stream
 from chainoftrust.impl.errors import MalformedInputError
 from chainoftrust.impl.ima import parse_ima_binary, replay_ima
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import require_data
 from tests.ima_strategies import corrupted_ima_lists, ima_lists
 
 IMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "ima"
@@ -50,10 +49,7 @@ def test_streamed_equals_whole_on_corrupted_lists(data: bytes, chunk: int, tail:
 
 
 def test_streamed_equals_whole_on_the_real_lists() -> None:
-    if not IMA_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"conformance data missing: {IMA_DIR}")
-        pytest.skip(f"conformance data missing: {IMA_DIR}")
+    require_data(IMA_DIR)
     lists = sorted(IMA_DIR.glob("*/binary_runtime_measurements"))
     assert len(lists) >= 4
     for path in lists:
@@ -64,6 +60,7 @@ def test_streamed_equals_whole_on_the_real_lists() -> None:
 
 
 def test_a_cut_last_entry_is_an_error_or_the_tail() -> None:
+    require_data(IMA_DIR)
     data = next(iter(sorted(IMA_DIR.glob("*/binary_runtime_measurements")))).read_bytes()
     cut = data[:-3]
     assert _streamed(cut, False, 16)[0] == "error"

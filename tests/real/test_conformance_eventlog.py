@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -21,17 +19,15 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_data, require_tools
+
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 EVENTLOG_DIR = CONFORMANCE / "eventlog"
 CASES = sorted(p.parent.name for p in EVENTLOG_DIR.glob("*/expected.json"))
 
 
 def _require_conformance() -> None:
-    if not EVENTLOG_DIR.is_dir():
-        message = f"conformance data missing: {EVENTLOG_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_data(EVENTLOG_DIR)
 
 
 def _sides() -> list[str]:
@@ -237,10 +233,7 @@ def _tools54_pcr0(log: Any, bank: str) -> str:
 @pytest.mark.parametrize("name", CASES or ["(none)"])
 def test_against_tpm2_eventlog(name: str) -> None:
     _require_conformance()
-    if shutil.which("tpm2_eventlog") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("tpm2_eventlog missing (CI=true)")
-        pytest.skip("tpm2_eventlog missing")
+    require_tools("tpm2_eventlog")
     from chainoftrust.impl.errors import MalformedInputError
     from chainoftrust.impl.eventlog import parse_event_log, replay_event_log
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,8 @@ from typing import Any
 import pytest
 from chainoftrust.spec import eventlog as el
 from chainoftrust.spec.errors import ErrorCode, MalformedInputError
+
+from tests.conftest import require_data
 
 SHA1, SHA256, SHA384 = 0x0004, 0x000B, 0x000C
 SIZES = {SHA1: 20, SHA256: 32, SHA384: 48}
@@ -815,7 +815,6 @@ def test_empty_log_is_truncated() -> None:
 )
 def test_giant_declared_sizes_allocate_nothing(log: bytes, field: str) -> None:
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(MalformedInputError) as info:
             el.parse_event_log(log)
@@ -823,8 +822,7 @@ def test_giant_declared_sizes_allocate_nothing(log: bytes, field: str) -> None:
     finally:
         tracemalloc.stop()
     assert (info.value.code, info.value.field) == (ErrorCode.TRUNCATED, field)
-    assert peak < 1 << 20
-    assert time.perf_counter() - start < 1.0
+    assert peak < 1 << 20  # memory, not time: no timed assertions in tests
 
 
 @pytest.mark.parametrize(
@@ -990,10 +988,7 @@ def _cases() -> list[str]:
 
 
 def _require_conformance() -> None:
-    if not CONFORMANCE.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CONFORMANCE} is missing (CI=true: a failure, not a skip)")
-        pytest.skip(f"{CONFORMANCE} is missing")
+    require_data(CONFORMANCE)
 
 
 def test_conformance_folder_present() -> None:

@@ -103,5 +103,10 @@ def test_ima_violation_vectors() -> None:
     """A violation extends all-ff (the kernel's substitution); zeros is the bug."""
     (naive,) = _by_flag(IMA_FILE, "ViolationAsZeros")
     assert naive["verdict"]["result"] == "mismatch"
+    # hashlib: PCR 10 (sha1) = H(H(0^20 || template hash of entry 0) || 0^20), the violation
+    # extended as its zero template hash instead of ff..ff
+    first_hash = bytes.fromhex(naive["list"])[4:24]
+    zeros = hashlib.sha1(hashlib.sha1(bytes(20) + first_hash).digest() + bytes(20)).hexdigest()
+    assert naive["pcrs"]["sha1"]["10"] == zeros
     (grew,) = _by_flag(IMA_FILE, "ListGrew")
     assert grew["verdict"] == {**grew["verdict"], "result": "match", "matchedEntries": 2}
