@@ -30,6 +30,8 @@ from chainoftrust.impl.errors import (
 )
 from chainoftrust.impl.eventlog import parse_event_log
 from chainoftrust.impl.hashes import DIGEST_SIZES, HashAlg, hash_alg_from_name, to_hash_alg
+from chainoftrust.impl.pcr import PCR_COUNT
+from chainoftrust.impl.selection import marshal_digest_values, marshal_pcr_selection
 
 TPM_ST_NO_SESSIONS = 0x8001
 TPM_ST_SESSIONS = 0x8002
@@ -39,8 +41,6 @@ TPM_RS_PW = 0x40000009
 TPM_RC_SUCCESS = 0x000
 HEADER = struct.Struct(">HII")  # tag, size, command or response code
 MAX_RESPONSE = 4096  # far above a PCR_Read response (8 digests of at most 64 bytes)
-PCR_SELECT_SIZE = 3  # PC Client: 24 PCRs
-PCR_COUNT = 24
 MAX_DIGESTS = 8  # TPML_DIGEST: at most 8 entries
 DEFAULT_TIMEOUT = 10.0
 
@@ -128,9 +128,7 @@ class SwtpmClient:
 
     def pcr_extend(self, pcr: int, digests: Sequence[tuple[int, bytes]]) -> None:
         """TPM2_PCR_Extend(pcr, TPML_DIGEST_VALUES) with an empty password session."""
-        values = struct.pack(">I", len(digests)) + b"".join(
-            struct.pack(">H", int(alg)) + bytes(digest) for alg, digest in digests
-        )
+        values = marshal_digest_values(digests)  # checks each digest's size for its bank
         body = struct.pack(">I", pcr) + _password_session() + values
         response = self.transact(
             _command(TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND, body), f"TPM2_PCR_Extend(PCR {pcr})"
@@ -154,10 +152,7 @@ class SwtpmClient:
         return out
 
     def _read_once(self, alg: HashAlg, wanted: set[int]) -> dict[int, bytes]:
-        bitmap = bytearray(PCR_SELECT_SIZE)
-        for pcr in wanted:
-            bitmap[pcr // 8] |= 1 << (pcr % 8)
-        body = struct.pack(">IHB", 1, int(alg), PCR_SELECT_SIZE) + bytes(bitmap)
+        body = marshal_pcr_selection([(alg, wanted)])
         response = self.transact(
             _command(TPM_ST_NO_SESSIONS, TPM_CC_PCR_READ, body), "TPM2_PCR_Read"
         )
