@@ -67,7 +67,9 @@ def add_quote_parser(sub: Any) -> None:
     values = verify.add_mutually_exclusive_group()
     values.add_argument("--eventlog", metavar="LOG", help="PCR values from replaying this log")
     values.add_argument("--pcrs", metavar="FILE", help="PCR values (tpm2_pcrread or JSON)")
-    verify.add_argument("--strict", action="store_true", help="event log findings are errors")
+    verify.add_argument(
+        "--strict", action="store_true", help="event log findings are errors (with --eventlog)"
+    )
     verify.add_argument(
         "--signature-format",
         choices=("auto", "tpmt", "plain"),
@@ -86,7 +88,14 @@ def add_quote_parser(sub: Any) -> None:
         help="accept only these signature hashes (repeatable)",
     )
     verify.add_argument("--json", action="store_true", help="print JSON for machines")
-    verify.set_defaults(func=_cmd_quote_verify)
+
+    def run(args: argparse.Namespace) -> int:
+        # --strict only qualifies --eventlog's replay: alone it would be silently ignored
+        if args.strict and args.eventlog is None:
+            verify.error("--strict needs --eventlog (it makes the replay's findings errors)")
+        return _cmd_quote_verify(args)
+
+    verify.set_defaults(func=run)
 
 
 class _Unreadable(Exception):

@@ -47,8 +47,8 @@ SCHEME_IDS: dict[str, int] = {name: alg for alg, name in SCHEME_NAMES.items()}
 
 MAX_DIGEST = 64  # sizeof(TPMU_HA): TPM2B_DIGEST (Part 2)
 MAX_NAME = 2 + 64  # sizeof(TPMU_NAME) = sizeof(TPMT_HA): TPM2B_NAME (Part 2)
-# TPM2B_DATA: buffer[sizeof(TPMT_HA)] (Part 2, TPM2B_DATA). ADR 0004 says 64; Part 2
-# (and ms-tpm-20-ref TpmTypes.h) say sizeof(TPMT_HA) = 66: the primary document wins.
+# TPM2B_DATA: buffer[sizeof(TPMT_HA)] = 66 octets (Part 2, TPM2B_DATA; ms-tpm-20-ref
+# TpmTypes.h; ADR 0004 amendment 1 item 1).
 MAX_DATA = 2 + 64
 
 _U16 = struct.Struct(">H")

@@ -548,8 +548,8 @@ def verify_quote(
         valid = verify_signature(key, parsed.raw, signature)
         problem = (ErrorCode.SIGNATURE_INVALID, "the signature does not verify over the attest")
         c.record("signature", None if valid else problem)
-    # (8)
-    fresh = parsed.extra_data == bytes(nonce)
+    # (8) only a bytes-like nonce can match: bytes(n) of an int n is n zero octets
+    fresh = isinstance(nonce, bytes | bytearray | memoryview) and parsed.extra_data == bytes(nonce)
     problem = (ErrorCode.NONCE_MISMATCH, f"extraData {parsed.extra_data.hex()!r} != the nonce")
     c.record("nonce", None if fresh else problem)
     # (9), (10)

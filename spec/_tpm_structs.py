@@ -185,8 +185,8 @@ def unmarshal_attest(data: bytes) -> Attest:
 
     Steps:
       (1) magic u32 (not checked here), type u16;
-      (2) qualifiedSigner TPM2B_NAME (size <= 66), extraData TPM2B_DATA (size <= 64),
-          else INVALID_ATTEST at the size field;
+      (2) qualifiedSigner TPM2B_NAME (size <= 66), extraData TPM2B_DATA (size <= 66,
+          sizeof(TPMT_HA); ADR 0004 amendment 1), else INVALID_ATTEST at the size field;
       (3) TPMS_CLOCK_INFO: clock u64, resetCount u32, restartCount u32, safe u8 (0 or 1,
           else INVALID_ATTEST); firmwareVersion u64;
       (4) type 0x8018: pcrSelect TPML_PCR_SELECTION, pcrDigest TPM2B_DIGEST (size <= 64,

@@ -72,7 +72,9 @@ CLOCK_NOTE: Final = (
     "endorsement and platform hierarchies (Part 1); compare them only between quotes of "
     "the same key"
 )
-_B64URL: Final = re.compile(r"^[A-Za-z0-9_-]*$")
+_B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")  # used with fullmatch: no "\n" before "$"
+#: The TPM_ALG_IDs of HashAlg (ADR 0001): the hashes a composite digest can be computed with.
+_HASH_IDS: Final = frozenset(int(alg) for alg in HashAlg)
 
 
 def _invalid_key(message: str, field: str, offset: int | None = None) -> MalformedInputError:
@@ -101,7 +103,9 @@ def _load_pem(data: bytes) -> PublicKey:
         text = data.decode("ascii")
     except UnicodeDecodeError as err:
         raise _invalid_key("PEM is not ASCII", "pem", err.start) from err
-    match = re.fullmatch(r"\s*-----BEGIN ([A-Z0-9 ]*)-----(.*?)-----END \1-----\s*", text, re.S)
+    # re.ASCII: \s is ASCII whitespace only (not 0x1C-0x1F, which str's \s also matches)
+    pattern = r"\s*-----BEGIN ([A-Z0-9 ]*)-----(.*?)-----END \1-----\s*"
+    match = re.fullmatch(pattern, text, re.S | re.ASCII)
     if match is None:
         raise _invalid_key("not a PEM block with matching BEGIN and END lines", "pem", 0)
     if match.group(1) != "PUBLIC KEY":
@@ -120,7 +124,7 @@ def _b64url_int(jwk: Mapping[str, object], name: str, size: int | None = None) -
     """RFC-7518 6.2.1.2, 6.3.1.1: a base64url (no padding) unsigned big-endian integer;
     EC coordinates are exactly the field size in octets."""
     value = jwk.get(name)
-    if not isinstance(value, str) or not _B64URL.match(value) or len(value) % 4 == 1:
+    if not isinstance(value, str) or not _B64URL.fullmatch(value) or len(value) % 4 == 1:
         raise _invalid_key(f"JWK member {name!r} is not base64url", f"jwk.{name}")
     octets = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     if not octets or (size is not None and len(octets) != size):
@@ -344,12 +348,15 @@ def _check_pcr_digest(
     attest: Attest, sig: Signature, pcrs: Mapping[int, Mapping[int, bytes]]
 ) -> tuple[str, str] | None:
     """PROJECT adr.0004 check 10: pcrDigest equals the composite digest (ADR 0001) under
-    the signature's hash; the failure as (code, message)."""
-    try:
-        scheme = HashAlg(sig.hash_alg)
-        composite = compute_composite_digest(scheme, attest.selection or (), pcrs)
-    except ValueError:  # a hash the composite cannot be computed with: check 6 failed
+    the signature's hash; the failure as (code, message).
+
+    Not made (None) when the signature's hash is no HashAlg: it is then not one of
+    SIGNATURE_HASHES, so check 6 has already failed and the verdict rejects. An error
+    computing the composite is a failure, never a pass."""
+    if sig.hash_alg not in _HASH_IDS:  # check 6 failed: the verdict is a reject already
         return None
+    try:
+        composite = compute_composite_digest(HashAlg(sig.hash_alg), attest.selection or (), pcrs)
     except SpecError as err:
         return str(err.code), err.message
     if composite != attest.pcr_digest:

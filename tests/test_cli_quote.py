@@ -1,14 +1,13 @@
-"""`chainoftrust quote verify` (chainoftrust.cli_quote), through its own argparse parser.
+"""`chainoftrust quote verify` (chainoftrust.cli_quote), through chainoftrust's parser.
 
-The command is not wired into chainoftrust.cli.build_parser yet, so these tests build a
-parser with `add_quote_parser` and call the handler it sets. Inputs: the real GCP and
-Azure quotes in ../shared/conformance/tpm-quote/ (expected results from their
-expected.json), and quotes signed here with `cryptography` keys.
+chainoftrust.cli.build_parser adds the command (via cli_quote.add_quote_parser); these
+tests parse with it and call the handler it sets. Inputs: the real GCP and Azure quotes in
+../shared/conformance/tpm-quote/ (expected results from their expected.json), and quotes
+signed here with `cryptography` keys.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import struct
@@ -19,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chainoftrust.cli_quote import add_quote_parser
+from chainoftrust.cli import build_parser, main
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "tpm-quote"
 GCP = CONFORMANCE / "gcp-windows-shielded-vm-sha1"
@@ -27,10 +26,7 @@ AZURE = CONFORMANCE / "azure-snp-vtpm-v1-milan"
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="chainoftrust")
-    sub = parser.add_subparsers(dest="command")
-    add_quote_parser(sub)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     code = args.func(args)
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -264,14 +260,37 @@ def test_bad_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> N
         assert info.value.code == 2
 
 
-def test_wired_into_the_chainoftrust_command(capsys: pytest.CaptureFixture[str]) -> None:
-    """Once build_parser adds `quote`, `chainoftrust quote verify` runs the same handler."""
-    from chainoftrust.cli import build_parser, main
+def test_strict_without_eventlog_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--strict only qualifies --eventlog's replay: alone (or with --pcrs) it is refused
+    with exit 2 before any file is read, instead of being silently ignored."""
+    missing = str(tmp_path / "missing")
+    argv = ["quote", "verify", "--message", missing, "--signature", missing, "--ak", missing]
+    argv += ["--nonce", ""]
+    for extra in (["--strict"], ["--strict", "--pcrs", missing]):
+        with pytest.raises(SystemExit) as info:
+            run([*argv, *extra], capsys)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert "--strict needs --eventlog" in err and "cannot read" not in err
+        with pytest.raises(SystemExit) as info:
+            main([*argv, *extra])
+        assert info.value.code == 2
 
+
+def test_strict_with_eventlog_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    need(GCP)
+    code, out, _ = run(gcp_args("--eventlog", str(GCP / "eventlog.bin"), "--strict"), capsys)
+    assert code == 0 and out.startswith("quote: ACCEPT\n"), out
+    assert "  eventlog        PASS" in out
+
+
+def test_wired_into_the_chainoftrust_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """build_parser adds `quote`; `chainoftrust quote verify` (main) runs its handler."""
     need(GCP)
     choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if "quote" not in choices:
-        pytest.skip("chainoftrust.cli.build_parser does not add `quote` yet")
+    assert "quote" in choices
     assert main(gcp_args("--json")) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "accept"
     assert main(gcp_args(nonce="01")) == 1

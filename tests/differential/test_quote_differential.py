@@ -9,10 +9,10 @@ the fields it encoded, the fingerprint from cryptography's DER, the Name from ha
 `accept` for an untampered quote and `reject` for a tampered one. Verdicts are compared
 as `to_json()` without the failure messages (the ADR leaves their words open).
 
-TPM2B caps: ADR 0004 says extraData (TPM2B_DATA) at most 64 octets; Part 2 declares
-TPM2B_DATA's buffer as sizeof(TPMT_HA) = 66 octets and swtpm (libtpms) quotes 65- and
-66-octet qualifyingData. Sizes above 66 must be INVALID_ATTEST at the size field on both
-sides; 65 and 66 are only checked for agreement.
+TPM2B caps: extraData (TPM2B_DATA) holds at most sizeof(TPMT_HA) = 66 octets (Part 2;
+ADR 0004 amendment 1 item 1: swtpm (libtpms) quotes 65- and 66-octet qualifyingData and
+refuses 67). Both sides must parse 65 and 66 octets and refuse 67 and more with
+INVALID_ATTEST at the size field.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pytest
 from chainoftrust.impl import errors as impl_errors
 from chainoftrust.impl import quote as impl
 from chainoftrust.spec import errors as spec_errors
+from chainoftrust.spec import quote as spec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import example, given, settings
@@ -58,8 +59,6 @@ from tests.quote_strategies import (
     signature_models,
     tpm2b,
 )
-
-spec: ModuleType = pytest.importorskip("chainoftrust.spec.quote")
 
 Result = tuple[Any, ...]
 ERRORS = (spec_errors.SpecError, impl_errors.ImplError)
@@ -189,7 +188,7 @@ def test_attest_every_trailing_and_size(model: AttestModel) -> None:
         len(data),
     )
     offsets = model.offsets()
-    for name, cap in (("qualifiedSigner", 66), ("extraData", 64), ("pcrDigest", 64)):
+    for name, cap in (("qualifiedSigner", 66), ("extraData", 66), ("pcrDigest", 64)):
         at = offsets[name]
         for size in (cap + 1, cap + 2, 67, 0x100, 0xFFFF):
             result = _agree(
@@ -199,12 +198,23 @@ def test_attest_every_trailing_and_size(model: AttestModel) -> None:
                 assert result[1:] == ("MalformedInputError", "INVALID_ATTEST", at), (name, size)
 
 
-@pytest.mark.parametrize("size", [64, 65, 66])
+@pytest.mark.parametrize("size", [64, 65, 66, 67])
 def test_attest_extra_data_sizes(size: int) -> None:
-    """extraData of 64, 65, 66 octets (swtpm returns 65 and 66 for such qualifyingData,
-    tests/real/test_swtpm_quote.py): both sides alike."""
+    """ADR 0004 amendment 1 item 1: extraData of 64, 65 and 66 octets parses on both sides
+    (swtpm quotes 65 and 66, tests/real/test_swtpm_quote.py); 67 octets is INVALID_ATTEST
+    at the size field, before the buffer is read."""
     model = AttestModel(extra_data=bytes(range(size)), selection=(), pcr_digest=b"")
-    _agree("unmarshal_attest", model.marshal())
+    data = model.marshal()
+    result = _agree("unmarshal_attest", data)
+    if size <= 66:
+        assert result[0] == "ok", result
+        assert {k: result[1][k] for k in ("extra_data", "raw")} == {
+            "extra_data": bytes(range(size)),
+            "raw": data,
+        }
+    else:
+        at = model.offsets()["extraData"]
+        assert result[1:] == ("MalformedInputError", "INVALID_ATTEST", at), result
 
 
 # --- TPMT_SIGNATURE and plain signatures ------------------------------------------------------
@@ -378,6 +388,11 @@ _PEM_WITH_CONTROL_OCTET = (
     b"-----END PUBLIC KEY-----\n"
 )
 
+# The same PEM without the control octet: a valid P-256 key.
+_PEM_P256 = _PEM_WITH_CONTROL_OCTET.replace(b"==\x1f\n", b"==\n")
+# Malformed keys that must be INVALID_KEY on both sides (not only alike).
+_PEM_THEN_FS = _PEM_P256 + b"\x1c"  # str's \s matches 0x1c-0x1f; RFC 7468 whitespace does not
+_JWK_N_NEWLINE = b'{"kty":"RSA","n":"AQABAQ\\n","e":"AQAB"}'  # `$` matches before a "\n"
 
 # The same key's DER SubjectPublicKeyInfo with the last octet of Y changed: off the curve.
 _DER_OFF_CURVE = bytes.fromhex(
@@ -392,10 +407,24 @@ _DER_OFF_CURVE = bytes.fromhex(
 @example(data=b"-----BEGIN PUBLIC KEY-----\nM\n-----END PUBLIC KEY-----\n")  # bad base64
 @example(data=b"-----BEGIN ")  # no label end
 @example(data=_PEM_WITH_CONTROL_OCTET)  # 0x1f inside the base64 text (RFC 7468: not allowed)
+@example(data=_PEM_THEN_FS)  # 0x1c after the END line
+@example(data=b'{"kty":"RSA","n":"AQABAQ\\n","e":"AQAB"}')  # base64url member ending in "\n"
 @example(data=b'{"kty":"RSA","kty":"EC","n":"AQAB","e":"AQAB"}')  # a duplicate member
 @example(data=bytes.fromhex("3059301306072aff16ce3d020106082a8648ce3d030107034200"))  # OID
 def test_load_public_key_malformed(data: bytes) -> None:
-    _agree("load_public_key", data)
+    result = _agree("load_public_key", data)
+    if data in (_PEM_THEN_FS, _JWK_N_NEWLINE):
+        assert result[:3] == ("error", "MalformedInputError", "INVALID_KEY"), result
+
+
+def test_load_public_key_regex_edges() -> None:
+    """The PEM is a valid key on both sides; one 0x1c after it (not RFC 7468 whitespace):
+    INVALID_KEY on both. A JWK member "AQABAQ\\n" (a newline that `$` would let through to
+    the base64 decoder): INVALID_KEY, offset null, on both."""
+    assert _agree("load_public_key", _PEM_P256)[0] == "ok"
+    assert _agree("load_public_key", _PEM_THEN_FS)[1:3] == ("MalformedInputError", "INVALID_KEY")
+    jwk = _agree("load_public_key", _JWK_N_NEWLINE)
+    assert jwk[1:] == ("MalformedInputError", "INVALID_KEY", None), jwk
 
 
 @settings(max_examples=20)
@@ -500,6 +529,29 @@ def test_verify_quote(case: QuoteCase) -> None:
         assert got["quote"] == attest_json_of(case.attest)
         assert [c["kind"] for c in got["claims"]][:2] == ["signature", "freshness"]
         assert got["claims"][-1]["kind"] == "clock"
+
+
+@pytest.mark.parametrize("nonce", [0, 32])
+def test_verify_quote_int_nonce_rejected(nonce: int) -> None:
+    """An int nonce is no nonce: bytes(n) would be n zero octets, exactly this quote's
+    extraData, so a side that converted it would accept. Both sides: NONCE_MISMATCH only,
+    while the same quote with bytes(n) accepts on both."""
+    key = ec_keys()[0]
+    attest = AttestModel(extra_data=bytes(nonce), selection=(), pcr_digest=b"").marshal()
+    signature = marshal_signature(sign(key, "ecdsa", "sha256", attest))
+    for given_nonce, accept in ((bytes(nonce), True), (nonce, False)):
+        got = []
+        for side in (spec, impl):
+            public = side.load_public_key(_spki_pem(key))
+            sig = side.unmarshal_signature(signature)
+            verdict = side.verify_quote(attest, sig, public, given_nonce)
+            assert verdict.accepted is accept, (side.__name__, given_nonce)
+            got.append(_without_messages(verdict))
+        assert got[0] == got[1], got
+        if not accept:
+            assert [(f["check"], f["code"]) for f in got[0]["failures"]] == [
+                ("nonce", "NONCE_MISMATCH")
+            ]
 
 
 def attest_json_of(data: bytes) -> dict[str, Any]:

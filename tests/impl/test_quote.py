@@ -1125,6 +1125,18 @@ def test_check_nonce(rsa_key: rsa.RSAPrivateKey) -> None:
     assert "pcr_digest" in v.checks_made  # later checks are still made
 
 
+@pytest.mark.parametrize("nonce", [0, 32])
+def test_check_nonce_must_be_bytes(nonce: int, rsa_key: rsa.RSAPrivateKey) -> None:
+    """An int nonce never matches: bytes(n) is n zero octets, which the extraData here is;
+    the same quote with those octets given as bytes (or bytearray, memoryview) accepts."""
+    data, sig, key, values = quote_for(rsa_key, extra=bytes(nonce))
+    bytes_like: tuple[Any, ...] = (bytes(nonce), bytearray(nonce), memoryview(bytes(nonce)))
+    for octets in bytes_like:
+        assert verify_quote(data, sig, key, octets, pcrs=values).accepted
+    v = verify_quote(data, sig, key, nonce, pcrs=values)  # type: ignore[arg-type]
+    assert first(v) == ("nonce", "NONCE_MISMATCH") and len(v.failures) == 1
+
+
 def test_check_pcr_values(rsa_key: rsa.RSAPrivateKey) -> None:
     data, sig, key, values = quote_for(rsa_key)
     missing = {SHA256: {i: v for i, v in values[SHA256].items() if i != 7}, SHA1: values[SHA1]}

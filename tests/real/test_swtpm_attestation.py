@@ -29,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.conftest import require_tools
 from tests.real.swtpm import TOOLS, Swtpm
-from tests.real.swtpm_quote import QuoteTpm
+from tests.real.swtpm_quote import QUOTE_TOOLS, QuoteTpm
+
+pytestmark = pytest.mark.swtpm
 
 LAYERS = (("crtm", 0, b"crtm v1"), ("firmware", 2, b"fw v7"), ("loader", 4, b"loader 2.06"))
 LAYERS += (("kernel", 8, b"vmlinuz-6.1"),)
@@ -84,7 +86,7 @@ def _policy(folder: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def attested(swtpm: Swtpm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    require_tools(*TOOLS, "tpm2_quote", "tpm2_createak", "tpm2_createek", "tpm2_checkquote")
+    require_tools(*TOOLS, *QUOTE_TOOLS)  # the boot engine's tools and every one QuoteTpm runs
     folder = tmp_path_factory.mktemp("attestation")
     tpm = QuoteTpm(swtpm, folder)
     tpm.prepare(("sha1", "sha256"))

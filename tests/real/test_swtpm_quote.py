@@ -34,10 +34,11 @@ import pytest
 from chainoftrust.impl import errors as impl_errors
 from chainoftrust.impl import quote as impl
 from chainoftrust.spec import errors as spec_errors
+from chainoftrust.spec import quote as spec
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import require_tools
-from tests.real.swtpm import Swtpm
+from tests.real.swtpm import HarnessError, Swtpm
 from tests.real.swtpm_quote import (
     BANK_IDS,
     DIGEST_SIZES,
@@ -54,7 +55,6 @@ from tests.real.swtpm_quote import (
 )
 
 pytestmark = pytest.mark.swtpm
-spec: ModuleType = pytest.importorskip("chainoftrust.spec.quote")
 SIDES = (spec, impl)
 
 SEED = 20261127  # the random digests and nonces; the TPM's own randomness varies anyway
@@ -323,21 +323,36 @@ def test_quote_accepted_pem_and_no_pcrs(lab: Lab, quote: Quote) -> None:
     assert {c["valuesFrom"] for c in no_pcrs["claims"] if c["kind"] == "pcrs"} == {"none"}
 
 
-def test_quote_with_long_qualifying_data(lab: Lab) -> None:
-    """TPM2_Quote with 66 octets of qualifyingData (sent raw: tpm2_quote allows 64): swtpm
-    quotes it (Part 2: TPM2B_DATA holds sizeof(TPMT_HA) = 66 octets), the TPM verifies its
-    own signature, and both sides must read the genuine quote alike."""
+@pytest.mark.parametrize("size", [65, 66])
+def test_quote_with_long_qualifying_data(lab: Lab, size: int) -> None:
+    """TPM2_Quote with 65 and 66 octets of qualifyingData (sent raw: tpm2_quote allows 64):
+    swtpm quotes it (Part 2: TPM2B_DATA holds sizeof(TPMT_HA) = 66 octets), the TPM
+    verifies its own signature, and both sides accept the genuine quote with extraData
+    equal to the nonce (ADR 0004 amendment 1 item 1)."""
     ak = lab.aks["ecc-ecdsa"]
-    nonce = random.Random(SEED + 1).randbytes(66)
+    nonce = random.Random(SEED + size).randbytes(size)
     message, signature = lab.tpm.raw_quote(ak, nonce, "sha256:0,1")
-    assert len(message) > 66 and nonce in message
+    assert len(message) > size and nonce in message
     assert lab.tpm.verifysignature(ak, message, signature, plain=False)
     results = []
     for side in SIDES:
         key = side.load_public_key(ak.tpm2b_public)
         verdict = side.verify_quote(message, side.unmarshal_signature(signature), key, nonce)
+        assert verdict.accepted, (side.__name__, verdict.failures)
+        assert verdict.attest is not None and verdict.attest.extra_data == nonce
         results.append(_json(verdict))
     assert results[0] == results[1], results
+    assert results[0]["verdict"] == "accept", results[0]["failures"]
+    assert results[0]["quote"]["extraData"] == nonce.hex()
+    assert results[0]["claims"][1] == {"kind": "freshness", "nonce": nonce.hex()}
+
+
+def test_quote_with_67_octets_of_qualifying_data_is_refused(lab: Lab) -> None:
+    """67 octets exceed TPM2B_DATA: swtpm refuses TPM2_Quote with TPM_RC_SIZE for
+    parameter 1 (0x1d5), as ADR 0004 amendment 1 item 1 records."""
+    nonce = random.Random(SEED + 67).randbytes(67)
+    with pytest.raises(HarnessError, match="TPM_RC 0x1d5"):
+        lab.tpm.raw_quote(lab.aks["ecc-ecdsa"], nonce, "sha256:0,1")
 
 
 # --- tamperings ---------------------------------------------------------------------------
@@ -476,8 +491,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_quote_verify(lab: Lab, index: int) -> None:
     """`chainoftrust quote verify --json` on tpm2_quote's files and tpm2_pcrread's output:
     exit 0 and impl's verdict; another nonce: exit 1, NONCE_MISMATCH."""
-    if _cli("quote", "--help").returncode != 0:
-        pytest.skip("`chainoftrust quote` is not wired in the CLI yet (ADR 0004 CLI section)")
+    helped = _cli("quote", "--help")
+    assert helped.returncode == 0, helped.stderr  # build_parser adds `quote` (ADR 0004 CLI)
     quote = lab.quotes["ecc-ecdsa"][index]
     base = [
         "quote", "verify", "--message", str(quote.message_path),

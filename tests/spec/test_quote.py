@@ -146,7 +146,7 @@ def test_largest_allowed_sizes() -> None:
     fields = list(QUOTE_FIELDS)
     big = {
         "qualifiedSigner": bytes(66),
-        "extraData": bytes(64),
+        "extraData": bytes(range(66)),  # sizeof(TPMT_HA) (ADR 0004 amendment 1 item 1)
         "pcrDigest": bytes(64),
     }
     out = []
@@ -158,7 +158,7 @@ def test_largest_allowed_sizes() -> None:
             out.append(value)
     a = quote.unmarshal_attest(b"".join(out))
     assert len(a.qualified_signer) == 66
-    assert len(a.extra_data) == 64
+    assert a.extra_data == bytes(range(66))
     assert a.pcr_digest == bytes(64)
 
 
@@ -619,6 +619,60 @@ def test_each_check_fails_alone() -> None:
         assert not v.accepted
         assert v.claims == ()
         assert v.to_json()["claims"] == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MalformedInputError(ErrorCode.MISSING_PCR_VALUE, "forced", field="values"),
+        MalformedInputError(ErrorCode.UNKNOWN_ALGORITHM, "forced", field="scheme"),
+    ],
+    ids=["missing-value", "unknown-algorithm"],
+)
+def test_composite_digest_error_is_a_failure(
+    error: MalformedInputError, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check 10 fails closed: an error computing the composite digest is a pcr_digest
+    failure with the error's code, never a pass (the quote is otherwise valid)."""
+    att, key = make_quote(), ec_ak()
+    assert quote.verify_quote(att, ec_sign(att), key, NONCE, pcrs=PCRS).accepted
+
+    def broken(*_args: object) -> bytes:
+        raise error
+
+    monkeypatch.setattr(quote, "compute_composite_digest", broken)
+    v = quote.verify_quote(att, ec_sign(att), key, NONCE, pcrs=PCRS)
+    assert not v.accepted and v.claims == ()
+    assert failures(v) == [("pcr_digest", str(error.code))]
+
+
+def test_pcr_digest_under_a_hash_that_is_not_allowed() -> None:
+    """Check 10 uses the signature's hash even when check 6 failed: SM3 is a HashAlg, so
+    the composite is computed (and differs here); TPM_ALG_NULL is none, so check 10 is not
+    made, and check 6's failure already rejects the quote."""
+    att, key = make_quote(), ec_ak()
+    v = quote.verify_quote(att, Signature(0x18, 0x0012, None, 1, 1), key, NONCE, pcrs=PCRS)
+    assert failures(v) == [
+        ("scheme", "SCHEME_KEY_MISMATCH"),
+        ("hash", "HASH_NOT_ALLOWED"),
+        ("pcr_digest", "PCR_DIGEST_MISMATCH"),
+    ]
+    v = quote.verify_quote(att, Signature(0x18, 0x0010, None, 1, 1), key, NONCE, pcrs=PCRS)
+    assert failures(v) == [("scheme", "SCHEME_KEY_MISMATCH"), ("hash", "HASH_NOT_ALLOWED")]
+    assert not v.accepted
+
+
+def test_composite_digest_value_error_is_not_an_accept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ValueError out of the composite digest (a bug, not a data error) is not caught as
+    "check passed": it propagates, so no verdict, least of all an accept, is returned."""
+    att, key = make_quote(), ec_ak()
+
+    def broken(*_args: object) -> bytes:
+        raise ValueError("forced")
+
+    monkeypatch.setattr(quote, "compute_composite_digest", broken)
+    with pytest.raises(ValueError, match="forced"):
+        quote.verify_quote(att, ec_sign(att), key, NONCE, pcrs=PCRS)
 
 
 def test_signature_and_scheme_checks() -> None:
