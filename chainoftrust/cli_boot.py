@@ -51,10 +51,11 @@ def _read(path: str) -> bytes:
     return data
 
 
-def _document(args: argparse.Namespace, path: str, code: str) -> Any:
-    """The JSON document in `path`; unreadable: exit 2; not JSON: `code`, exit 1."""
+def _document(args: argparse.Namespace, path: str, code: str, raw: bytes | None = None) -> Any:
+    """The JSON document in `path` (or in `raw`, the bytes already read from it);
+    unreadable: exit 2; not JSON: `code`, exit 1."""
     try:
-        return _cli._load_json_document(_read(path))
+        return _cli._load_json_document(_read(path) if raw is None else raw)
     except _cli._DocumentError as exc:
         raise _fail(args, code, f"{path}: {exc}") from exc
 
@@ -78,10 +79,10 @@ def _keys(args: argparse.Namespace) -> tuple[tuple[str, bytes], ...]:
     return _impl(args, parse_trust_store, _document(args, args.keys, "INVALID_POLICY"))  # type: ignore[no-any-return]
 
 
-def _policy(args: argparse.Namespace, path: str) -> Any:
+def _policy(args: argparse.Namespace, path: str, raw: bytes | None = None) -> Any:
     from chainoftrust.impl.boot import parse_signed_policy  # noqa: PLC0415
 
-    return _impl(args, parse_signed_policy, _document(args, path, "INVALID_POLICY"))
+    return _impl(args, parse_signed_policy, _document(args, path, "INVALID_POLICY", raw))
 
 
 def _now(args: argparse.Namespace) -> datetime:
@@ -338,8 +339,8 @@ def _policy_update(args: argparse.Namespace) -> int:
     from chainoftrust.impl.boot import PolicyStore  # noqa: PLC0415
 
     installed = _policy(args, args.installed)
-    raw = _read(args.candidate)
-    candidate = _policy(args, args.candidate)
+    raw = _read(args.candidate)  # read once: the bytes written to --out are the ones checked
+    candidate = _policy(args, args.candidate, raw)
     result = PolicyStore(_keys(args), installed=installed).update(candidate, _now(args))
     if result.accepted and args.out is not None:
         _write(args.out, raw)

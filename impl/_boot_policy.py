@@ -8,6 +8,9 @@ key), 5.1.7 (verification, S < L); FIPS 186-5 6.4.2 (ECDSA verification: r and s
 `cryptography`'s; the encoding rules above are checked here first, so a non-canonical
 encoding is refused whatever the backend would do with it.
 
+ADR 0005 amendment 2: a small-order Ed25519 key (order 1, 2, 4 or 8) is refused wherever a
+key is read (INVALID_POLICY), and the fields the checks use must be the signed body's.
+
 Every check fails closed: a malformed document is a MalformedInputError naming the field,
 and any failure on the signature path (wrong size, bad encoding, bad point, bad
 signature) is "does not verify", never an acceptance.
@@ -42,6 +45,24 @@ _ED25519_P = 2**255 - 19
 _ED25519_L = 2**252 + 27742317777372353535851937790883648493
 # FIPS 186-5 / SEC 2 2.4.2: order n of the P-256 base point.
 _P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+# The y-coordinates of the Ed25519 points of small order (1, 2, 4, 8), as libsodium lists
+# them in ge25519_has_small_order (jedisct1/libsodium,
+# src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c, commit 0217d073): 0 (order 4),
+# 1 (order 1), p-1 (order 2) and the two order-8 values below, written there in decimal.
+# libsodium compares the encoding with its sign bit masked and also lists p and p+1 (the
+# non-canonical spellings of 0 and 1); those, and x = 0 with the sign bit set, are refused
+# by _ed25519_encoding_ok before this table is consulted, so a key is small-order here
+# exactly when it is a canonical encoding whose y is listed (every listed y decodes with
+# either sign, except 1 and p-1 where x = 0 and only sign 0 is canonical): 8 encodings.
+_ED25519_SMALL_ORDER_Y = frozenset(
+    {
+        0,
+        1,
+        _ED25519_P - 1,
+        2707385501144840649318225287225658788936804267575313519463743609750303402022,
+        55188659117513257062467267217118295137698188065244968500265048394206261417927,
+    }
+)
 _ED25519_KEY_SIZE = 32
 _ED25519_SIG_SIZE = 64
 _P256_KEY_SIZE = 65
@@ -144,13 +165,26 @@ def _require(obj: dict[str, Any], key: str, field: str) -> Any:
 
 
 def _key_bytes(alg: str, value: object, field: str) -> bytes:
-    """A public key of `alg`'s encoding size (Ed25519 32; P-256 04||X||Y, 65)."""
+    """A public key of `alg`'s encoding size (Ed25519 32; P-256 04||X||Y, 65), and not a
+    small-order Ed25519 key (ADR 0005 amendment 2)."""
     key = _hex(value, field)
     if alg == ALG_ED25519 and len(key) != _ED25519_KEY_SIZE:
         raise _invalid("an Ed25519 public key has 32 bytes", field)
+    if alg == ALG_ED25519 and ed25519_has_small_order(key):  # ADR 0005 amendment 2
+        raise _invalid("a small-order Ed25519 key ([8]A is the identity)", field)
     if alg == ALG_ECDSA_P256 and (len(key) != _P256_KEY_SIZE or key[0] != 0x04):
         raise _invalid("a P-256 public key is 04 || X || Y (65 bytes)", field)
     return key
+
+
+def ed25519_has_small_order(key: bytes) -> bool:
+    """Is `key` a (canonical) Ed25519 encoding of a point of order 1, 2, 4 or 8? Such a key
+    signs nothing of its own; ADR 0005 amendment 2 refuses it. A key that does not decode
+    is not small-order (it fails verification instead)."""
+    if len(key) != _ED25519_KEY_SIZE or not _ed25519_encoding_ok(key):
+        return False
+    y = int.from_bytes(key, "little") & ((1 << 255) - 1)
+    return y in _ED25519_SMALL_ORDER_Y
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +339,22 @@ def _verify_ecdsa_p256(key: bytes, sig: bytes, message: bytes) -> bool:
     return True
 
 
+def _fields_match_body(policy: SignedPolicy) -> bool:
+    """ADR 0005 amendment 2: the fields the checks read (name, version, expires, layers,
+    revoked) are the ones the signed body gives, re-derived as parse_signed_policy does."""
+    try:
+        derived = _parse_body(policy.policy, "policy")
+    except MalformedInputError:
+        return False
+    return derived == (policy.name, policy.version, policy.expires, policy.layers, policy.revoked)
+
+
 def verify_policy_signature(policy: SignedPolicy) -> SignedPolicy:
     """The policy if its signature verifies over policy_signing_bytes(policy.policy) with
-    its own (alg, key); else POLICY_SIGNATURE_INVALID. Whether the key is authorised is
-    the trust store's question (PolicyStore), not this one's."""
+    its own (alg, key) and its fields are the signed body's (ADR 0005 amendment 2: a
+    SignedPolicy whose fields were changed after parsing is refused); else
+    POLICY_SIGNATURE_INVALID. Whether the key is authorised is the trust store's question
+    (PolicyStore), not this one's."""
     message = policy_signing_bytes(policy.policy)
     if policy.alg == ALG_ED25519:
         ok = _verify_ed25519(policy.key, policy.sig, message)
@@ -316,7 +362,7 @@ def verify_policy_signature(policy: SignedPolicy) -> SignedPolicy:
         ok = _verify_ecdsa_p256(policy.key, policy.sig, message)
     else:
         ok = False
-    if not ok:
+    if not ok or not _fields_match_body(policy):
         raise MalformedInputError(
             ErrorCode.POLICY_SIGNATURE_INVALID,
             f"the {policy.alg} signature does not verify with key {key_id(policy.alg, policy.key)}",
@@ -351,6 +397,12 @@ def _trusted_pairs(trusted_keys: object) -> frozenset[tuple[str, bytes]]:
         alg, key = item
         if not isinstance(alg, str) or not isinstance(key, bytes | bytearray):
             raise UsageError(ErrorCode.INVALID_POLICY, "an (alg, key) pair", field=f"keys[{n}]")
+        if alg == ALG_ED25519 and ed25519_has_small_order(bytes(key)):  # ADR 0005 amendment 2
+            raise UsageError(
+                ErrorCode.INVALID_POLICY,
+                "a small-order Ed25519 key cannot be trusted",
+                field=f"keys[{n}]",
+            )
         pairs.add((alg, bytes(key)))
     return frozenset(pairs)
 

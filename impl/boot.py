@@ -11,8 +11,9 @@ For each layer in order the engine measures (digest per chain bank), extends the
 appends the event record, then (trusted mode) checks the policy; a failed check halts
 the boot before the layer runs, and nothing after it is measured, logged or run.
 Measured mode never checks and never halts. Extends are computed directly (PCR_new =
-H(PCR_old || digest)) without a locality rule: the chain may name any PCR 0..23, and the
-log replays to the same values; a real TPM at locality 0 refuses PCRs 17..22.
+H(PCR_old || digest)); a layer's PCR is one locality 0 may extend (0..16 and 23, ADR 0005
+amendment 1 item 1: a real TPM at locality 0 refuses 17..22), checked by load_chain and
+by Layer itself, so the log replays to the same values a TPM would hold.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class Layer:
             raise _invalid("layer data must be bytes", "data")
         if not _is_int(self.pcr) or not 0 <= self.pcr < PCR_COUNT:
             raise _invalid("an integer 0..23", "pcr")
+        if not is_extend_allowed(self.pcr, 0):  # ADR 0005 amendment 1 item 1
+            raise _invalid(f"PCR {self.pcr} cannot be extended at locality 0 (PTP)", "pcr")
         if not _is_int(self.event_type) or self.event_type not in _EVENT_CODES:
             raise _invalid("not an event type a layer may carry", "eventType")
 

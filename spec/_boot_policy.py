@@ -323,24 +323,70 @@ def _policy_body(value: object) -> tuple[str, int, datetime, dict[str, object], 
     return name, version, expires, layers, body.get("revoked", {})
 
 
+def is_small_order_key(alg: str, key: bytes) -> bool:
+    """Spec: PROJECT adr.0005 amendment 2 - an Ed25519 key that decodes to A with [8]A = (0, 1).
+
+    Such a key (of order 1, 2, 4 or 8) has no prime-order part: a signature "by" it says
+    nothing about its holder, and verifiers disagree on it. ECDSA keys: never (False).
+    """
+    return alg == ED25519 and _ed25519.has_small_order(key)
+
+
+def _public_key(alg: str, value: object, field: str) -> bytes:
+    """PROJECT adr.0005 Keys and amendments 1 item 3, 2: a public key of `alg`, in hex.
+
+    Steps: (1) hex; (2) the algorithm's size (Ed25519 32 octets; ECDSA 04||X||Y, 65);
+    (3) not a small-order Ed25519 key (amendment 2). Each failure is INVALID_POLICY at `field`.
+    """
+    code = ErrorCode.INVALID_POLICY
+    # (1)
+    key = _hex(value, code, field)
+    # (2)
+    if len(key) != KEY_SIZES[alg] or (alg == ECDSA_P256 and key[0] != 0x04):
+        raise _bad(code, field, f"not a {alg} public key")
+    # (3)
+    if is_small_order_key(alg, key):
+        raise _bad(code, field, "a small-order Ed25519 key ([8]A is the neutral element)")
+    return key
+
+
 def _signature(value: object) -> tuple[str, bytes, bytes]:
     """PROJECT adr.0005 `signature`: alg (ed25519 | ecdsa-p256-sha256), key and sig in hex.
 
-    Ed25519 keys are 32 octets (RFC 8032 5.1.5); ECDSA keys are SEC 1 uncompressed points,
-    04||X||Y (65 octets); a signature is 64 octets (R||S, or r||s of 32 octets each).
+    Ed25519 keys are 32 octets (RFC 8032 5.1.5), not of small order (amendment 2); ECDSA
+    keys are SEC 1 uncompressed points, 04||X||Y (65 octets); a signature is 64 octets (R||S,
+    or r||s of 32 octets each).
     """
     code = ErrorCode.INVALID_POLICY
     signature = _object(value, code, "signature", ("alg", "key", "sig"))
     alg = _require(signature, "alg", code, "signature.alg")
     if not isinstance(alg, str) or alg not in KEY_SIZES:
         raise _bad(code, "signature.alg", "must be ed25519 or ecdsa-p256-sha256")
-    key = _hex(_require(signature, "key", code, "signature.key"), code, "signature.key")
-    if len(key) != KEY_SIZES[alg] or (alg == ECDSA_P256 and key[0] != 0x04):
-        raise _bad(code, "signature.key", f"not a {alg} public key")
+    key = _public_key(alg, _require(signature, "key", code, "signature.key"), "signature.key")
     sig = _hex(_require(signature, "sig", code, "signature.sig"), code, "signature.sig")
     if len(sig) != SIGNATURE_SIZE:
         raise _bad(code, "signature.sig", "must be 64 octets")
     return alg, key, sig
+
+
+SignedFields = tuple[
+    str,
+    int,
+    datetime,
+    dict[str, dict[HashAlg, tuple[bytes, ...]]],
+    dict[HashAlg, tuple[bytes, ...]],
+]
+
+
+def _signed_fields(body: object) -> SignedFields:
+    """PROJECT adr.0005 Policy: the checked fields of a policy body (name, version, expires,
+    layers, revoked), in the order parse_signed_policy reads them."""
+    name, version, expires, layer_entries, revoked = _policy_body(body)
+    layers = {
+        layer: _bank_lists(entry, f"policy.layers.{layer}")
+        for layer, entry in layer_entries.items()
+    }
+    return name, version, expires, layers, _bank_lists(revoked, "policy.revoked")
 
 
 def parse_signed_policy(document: object) -> SignedPolicy:
@@ -357,15 +403,8 @@ def parse_signed_policy(document: object) -> SignedPolicy:
     # (1)
     signed = _object(document, code, "$", ("policy", "signature"))
     body = _require(signed, "policy", code, "policy")
-    # (2)
-    name, version, expires, layer_entries, revoked = _policy_body(body)
-    # (3)
-    layers = {
-        layer: _bank_lists(entry, f"policy.layers.{layer}")
-        for layer, entry in layer_entries.items()
-    }
-    # (4)
-    revoked_lists = _bank_lists(revoked, "policy.revoked")
+    # (2)-(4)
+    name, version, expires, layers, revoked_lists = _signed_fields(body)
     # (5)
     alg, key, sig = _signature(_require(signed, "signature", code, "signature"))
     policy_obj = copy.deepcopy(_object(body, code, "policy", _POLICY_KEYS))
@@ -410,14 +449,33 @@ def is_signature_valid(alg: str, key: bytes, message: bytes, sig: bytes) -> bool
     return False
 
 
+def fields_are_signed(policy: SignedPolicy) -> bool:
+    """Spec: PROJECT adr.0005 amendment 2 - the fields the checks use are the signed body's.
+
+    Steps: (1) re-derive name, version, expires, layers and revoked from `policy.policy` (the
+    signed object), as parse_signed_policy does; a body that does not parse: False;
+    (2) True exactly when each equals the SignedPolicy's field of that name.
+    """
+    # (1)
+    try:
+        derived = _signed_fields(policy.policy)
+    except MalformedInputError:
+        return False
+    # (2)
+    given = (policy.name, policy.version, policy.expires, policy.layers, policy.revoked)
+    return derived == given
+
+
 def verify_policy_signature(policy: SignedPolicy) -> SignedPolicy:
     """Spec: PROJECT adr.0005 Policy updates check 2 - the signature over the signed bytes.
 
     Returns the policy when `sig` verifies under (`alg`, `key`) over
-    policy_signing_bytes(policy.policy); else raises POLICY_SIGNATURE_INVALID.
+    policy_signing_bytes(policy.policy) and its fields are the signed body's
+    (fields_are_signed, amendment 2); else raises POLICY_SIGNATURE_INVALID.
     """
     message = policy_signing_bytes(policy.policy)
-    if not is_signature_valid(policy.alg, policy.key, message, policy.sig):
+    valid = is_signature_valid(policy.alg, policy.key, message, policy.sig)
+    if not valid or not fields_are_signed(policy):
         raise SpecError(
             ErrorCode.POLICY_SIGNATURE_INVALID,
             f"the policy signature does not verify under {key_id(policy.alg, policy.key)}",
@@ -430,7 +488,8 @@ def parse_trusted_keys(document: object) -> tuple[tuple[str, bytes], ...]:
     """Spec: PROJECT adr.0005 Keys - a trust store `{"keys": [{"alg", "key"}]}` to (alg, key).
 
     Each entry: an object with exactly `alg` and `key`, the key of its algorithm's size
-    (and 04||X||Y for ECDSA); errors are INVALID_POLICY naming the field.
+    (and 04||X||Y for ECDSA), not a small-order Ed25519 key (amendment 2); errors are
+    INVALID_POLICY naming the field.
     """
     code = ErrorCode.INVALID_POLICY
     store = _object(document, code, "$", ("keys",))
@@ -444,9 +503,7 @@ def parse_trusted_keys(document: object) -> tuple[tuple[str, bytes], ...]:
         alg = _require(item, "alg", code, f"{where}.alg")
         if not isinstance(alg, str) or alg not in KEY_SIZES:
             raise _bad(code, f"{where}.alg", "must be ed25519 or ecdsa-p256-sha256")
-        key = _hex(_require(item, "key", code, f"{where}.key"), code, f"{where}.key")
-        if len(key) != KEY_SIZES[alg] or (alg == ECDSA_P256 and key[0] != 0x04):
-            raise _bad(code, f"{where}.key", f"not a {alg} public key")
+        key = _public_key(alg, _require(item, "key", code, f"{where}.key"), f"{where}.key")
         keys.append((alg, key))
     return tuple(keys)
 

@@ -223,7 +223,13 @@ def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
       (1) the signature is 64 octets: R (first half) decodes as a point, S (second half) as
           an integer with 0 <= S < L, and the public key A decodes as a point (5.1.3, with its
           canonical checks); any failure is invalid;
-      (2) k = SHA-512(R || A || M) as a little-endian integer (the octet strings as received);
+      (2) k = SHA-512(R || A || M) as a little-endian integer (the octet strings as
+          received), reduced modulo L. RFC 8032 5.1.7 does not reduce k; for A in the
+          prime-order subgroup (order L) [k]A = [k mod L]A, so the reduction changes nothing
+          there. For a key outside it (one with a small-order component) the two differ, and
+          reducing pins the verdict to the one OpenSSL and libsodium give (PROJECT adr.0005
+          amendment 2; small-order keys themselves are refused before this, see
+          has_small_order);
       (3) the cofactorless group equation [S]B = R + [k]A' (5.1.7 allows it in place of the
           equation multiplied by 8).
     Never raises for octet strings of any length: every failure is False.
@@ -238,8 +244,28 @@ def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
     if point_r is None or point_a is None or big_s >= L:
         return False
     # (2)
-    k = _le_int(_sha512(signature[:32] + public + message))
+    k = _le_int(_sha512(signature[:32] + public + message)) % L
     # (3)
     left = scalar_mult(big_s, BASE)
     right = point_add(point_r, scalar_mult(k, point_a))
     return _same_point(left, right)
+
+
+def has_small_order(public: bytes) -> bool:
+    """Spec: RFC-8032 5.1.3 Decoding - does a public key decode to a point A with [8]A = (0, 1).
+
+    Steps:
+      (1) decode the key (5.1.3); a key that does not decode is not small-order (it fails
+          verification instead);
+      (2) [8]A by three doublings (5.1.4); A has small order (1, 2, 4 or 8: the cofactor 8
+          of edwards25519 kills it) exactly when the result is the neutral element (0, 1).
+    PROJECT adr.0005 amendment 2 refuses such keys: every signature check with them is
+    about the torsion component only, and verifiers disagree on it.
+    """
+    # (1)
+    point = decode_point(public)
+    if point is None:
+        return False
+    # (2)
+    eight_a = point_double(point_double(point_double(point)))
+    return _same_point(eight_a, NEUTRAL)

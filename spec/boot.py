@@ -24,8 +24,10 @@ from chainoftrust.spec._boot_policy import (
     Chain,
     Layer,
     SignedPolicy,
+    fields_are_signed,
     format_utc,
     is_signature_valid,
+    is_small_order_key,
     is_trusted,
     key_id,
     load_chain,
@@ -37,7 +39,7 @@ from chainoftrust.spec._boot_policy import (
 )
 from chainoftrust.spec.errors import ErrorCode, MalformedInputError, UsageError
 from chainoftrust.spec.hashes import HashAlg, compute_digest, hash_alg_name
-from chainoftrust.spec.pcr import PCR_COUNT, Tpm, compute_extend
+from chainoftrust.spec.pcr import PCR_COUNT, Tpm, compute_extend, is_extend_allowed
 
 __all__ = [
     "MEASURED",
@@ -56,6 +58,7 @@ __all__ = [
     "build_event_log",
     "check_layer",
     "check_update",
+    "fields_are_signed",
     "format_utc",
     "initial_state",
     "key_id",
@@ -152,9 +155,10 @@ class BootResult:
 
 
 def _check_now(now: object) -> datetime:
-    """`now` is a timezone-aware datetime (it is compared with UTC expiry times)."""
+    """`now` is a timezone-aware datetime (it is compared with UTC expiry times); else
+    INVALID_DOCUMENT, a UsageError (PROJECT adr.0005 amendment 1 item 6)."""
     if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
-        raise MalformedInputError(
+        raise UsageError(
             ErrorCode.INVALID_DOCUMENT, "now must be a timezone-aware datetime", field="now"
         )
     return now
@@ -170,7 +174,9 @@ def check_update(
 
     Steps (update.1-4, first failure wins):
       (1) UNKNOWN_SIGNER: (alg, key) of the signature is not in the trust store;
-      (2) POLICY_SIGNATURE_INVALID: the signature does not verify over the signed bytes;
+      (2) POLICY_SIGNATURE_INVALID: the signature does not verify over the signed bytes,
+          or (amendment 2) a field the checks use (name, version, expires, layers, revoked)
+          is not the one the signed body gives;
       (3) POLICY_EXPIRED: now >= expires;
       (4) POLICY_ROLLBACK: a policy is installed and candidate.version <= its version.
     """
@@ -181,6 +187,8 @@ def check_update(
     # (2)
     message = policy_signing_bytes(candidate.policy)
     if not is_signature_valid(candidate.alg, candidate.key, message, candidate.sig):
+        return ErrorCode.POLICY_SIGNATURE_INVALID
+    if not fields_are_signed(candidate):
         return ErrorCode.POLICY_SIGNATURE_INVALID
     # (3)
     if now >= candidate.expires:
@@ -197,10 +205,21 @@ class PolicyStore:
     def __init__(
         self, trusted_keys: Sequence[tuple[str, bytes]], installed: SignedPolicy | None = None
     ) -> None:
-        """Spec: PROJECT adr.0005 PolicyStore - a trust store of (alg, public key) pairs."""
+        """Spec: PROJECT adr.0005 PolicyStore - a trust store of (alg, public key) pairs.
+
+        A small-order Ed25519 key is refused (amendment 2): INVALID_POLICY at `keys[i]`, a
+        UsageError (the pairs are the caller's, not a document).
+        """
         self._trusted: tuple[tuple[str, bytes], ...] = tuple(
             (str(alg), bytes(key)) for alg, key in trusted_keys
         )
+        for index, (alg, key) in enumerate(self._trusted):
+            if is_small_order_key(alg, key):
+                raise UsageError(
+                    ErrorCode.INVALID_POLICY,
+                    "a small-order Ed25519 key cannot be trusted",
+                    field=f"keys[{index}]",
+                )
         self._installed = installed
 
     @property
@@ -295,9 +314,10 @@ def _halt(
 
 
 def _check_mode(mode: object, policy: SignedPolicy | None) -> str:
-    """PROJECT adr.0005 Boot: mode is measured or trusted; trusted needs a policy (NO_POLICY)."""
+    """PROJECT adr.0005 Boot: mode is measured or trusted, else INVALID_DOCUMENT (a UsageError,
+    amendment 1 item 6); trusted needs a policy (NO_POLICY)."""
     if mode not in (MEASURED, TRUSTED) or not isinstance(mode, str):
-        raise MalformedInputError(
+        raise UsageError(
             ErrorCode.INVALID_DOCUMENT, "mode must be 'measured' or 'trusted'", field="mode"
         )
     if mode == TRUSTED and policy is None:
@@ -309,10 +329,16 @@ def _layer_digests(
     state: BootState, layer_digests: Mapping[HashAlg, bytes], layer: Layer
 ) -> tuple[tuple[HashAlg, bytes], ...]:
     """The layer's digests in chain-bank order: exactly one per bank of the state (and the
-    layer's PCR is one of the 24)."""
+    layer's PCR is one of the 24, and one locality 0 may extend: amendment 1 item 1)."""
     if not isinstance(layer.pcr, int) or not 0 <= layer.pcr < PCR_COUNT:
         raise MalformedInputError(
             ErrorCode.PCR_INDEX_OUT_OF_RANGE, "a layer's PCR is 0..23", field="layer.pcr"
+        )
+    if not is_extend_allowed(layer.pcr, 0):
+        raise MalformedInputError(
+            ErrorCode.INVALID_CHAIN,
+            f"PCR {layer.pcr} cannot be extended at locality 0 (PTP)",
+            field="layer.pcr",
         )
     if set(layer_digests) != set(state.pcrs):
         raise MalformedInputError(

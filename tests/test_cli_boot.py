@@ -1,13 +1,12 @@
 """`chainoftrust boot`: exit codes, --json shapes and human output (ADR 0005, "CLI").
 
-Runs the commands in-process through the real front door when `build_parser` knows
-`boot`, else through a parser holding only `add_boot_parser`. Keys are generated with
+Runs the commands in-process through the real front door, `chainoftrust.cli.build_parser`
+(so a `boot` command it does not know fails here). Keys are generated with
 `cryptography` and written as PEM; expected digests come from hashlib.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections.abc import Callable
@@ -20,26 +19,15 @@ from chainoftrust.impl.eventlog import parse_event_log, replay_event_log
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from chainoftrust import cli as cli_module
 from chainoftrust.cli import build_parser
-from chainoftrust.cli_boot import add_boot_parser
 
 NOW = "2026-12-01T12:00:00Z"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = build_parser()
-    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
-        if "boot" in getattr(action, "choices", {}):
-            return parser
-    parser = argparse.ArgumentParser(prog="chainoftrust")
-    sub = parser.add_subparsers(dest="command")
-    add_boot_parser(sub)
-    return parser
-
-
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     try:
-        args = _parser().parse_args(list(argv))
+        args = build_parser().parse_args(list(argv))
         code = args.func(args)
     except SystemExit as exc:  # argparse usage errors
         code = int(exc.code or 0)
@@ -316,6 +304,38 @@ def test_policy_update_rollback_and_upgrade(
     )  # fmt: skip
     assert code == 0 and json.loads(out)["accepted"] is True
     assert target.read_bytes() == v4.read_bytes()
+
+
+def test_policy_update_writes_the_bytes_it_verified(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--out` gets exactly the candidate bytes that were checked: the candidate is read
+    once. Here the file changes between reads (first a tampered copy, then the genuine
+    one): the tampered copy is the one judged (refused) and nothing is written."""
+    v3 = signed(capsys, world)
+    v4 = signed(capsys, world, "ecdsa-p256-sha256", version=4)
+    genuine = v4.read_bytes()
+    tampered_doc = json.loads(genuine)
+    tampered_doc["policy"]["name"] = "tampered"
+    contents = [json.dumps(tampered_doc).encode(), genuine]
+    reads: list[str] = []
+    real_read = cli_module._read_bytes
+
+    def read_bytes(path: str) -> bytes | None:
+        if path == str(v4):
+            reads.append(path)
+            return contents[min(len(reads), len(contents)) - 1]
+        return real_read(path)
+
+    monkeypatch.setattr(cli_module, "_read_bytes", read_bytes)
+    target = world.root / "installed-once.json"
+    code, out, _ = cli(
+        capsys, "boot", "policy", "update", "--installed", str(v3), "--candidate", str(v4),
+        "--keys", str(world.keys), "--now", NOW, "--out", str(target), "--json",
+    )  # fmt: skip
+    assert reads == [str(v4)]
+    assert code == 1 and json.loads(out)["code"] == "POLICY_SIGNATURE_INVALID"
+    assert not target.exists()
 
 
 def test_policy_sign_refuses_bad_keys_and_bodies(

@@ -11,6 +11,7 @@ JSON, built here, not with the module's function).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -23,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chainoftrust.impl._boot_policy import _verify_ed25519
 from chainoftrust.impl.boot import (
     NOT_COVERED_SENTENCE,
     Chain,
+    Layer,
     PolicyStore,
     SignedPolicy,
     key_id,
@@ -230,6 +233,11 @@ def test_pcrs_17_to_22_are_refused_and_23_starts_at_zero() -> None:
         with pytest.raises(ImplError) as caught:
             load_chain(doc, Path("."))
         assert (caught.value.code, caught.value.field) == ("INVALID_CHAIN", "layers[0].pcr")
+        with pytest.raises(ImplError) as caught:  # nor may a Layer built in memory name one
+            Layer(name="x", data=b"\xab", pcr=pcr, event_type=1)
+        assert (caught.value.code, caught.value.field) == ("INVALID_CHAIN", "pcr")
+    for pcr in LOCALITY0_PCRS:
+        assert Layer(name="x", data=b"", pcr=pcr, event_type=1).pcr == pcr
     doc = {"banks": ["sha1"], "layers": [{"name": "app", "data": "ab", "pcr": 23, "eventType": 1}]}
     result = boot(doc, None, "measured")
     assert result.pcrs == expected_pcrs(["sha1"], [(23, b"\xab")])
@@ -274,15 +282,22 @@ def test_halt_at_each_position_measures_the_layer_and_nothing_after(
     layers = [(lay["pcr"], bytes.fromhex(lay["data"])) for lay in tampered["layers"]]
     assert out["pcrs"] == expected_pcrs(["sha256", "sha384"], layers[: position + 1])
     halt = out["halt"]
-    assert halt == {
-        "index": position,
-        "layer": NAMES[position],
-        "pcr": doc["layers"][position]["pcr"],
-        "code": "DIGEST_NOT_ALLOWED",
-        "actual": {b: layer_digest(tampered, position, b) for b in ("sha256", "sha384")},
-        "expected": body["layers"][NAMES[position]],
-        "policy": {"name": "fleet-a", "version": 3, "signer": ed_signer.policy(body).signer},
-    }
+    assert (
+        halt
+        == {
+            "index": position,
+            "layer": NAMES[position],
+            "pcr": doc["layers"][position]["pcr"],
+            "code": "DIGEST_NOT_ALLOWED",
+            "actual": {b: layer_digest(tampered, position, b) for b in ("sha256", "sha384")},
+            "expected": body["layers"][NAMES[position]],
+            "policy": {
+                "name": "fleet-a",
+                "version": 3,  # ADR 0005 key_id: alg + ":" + SHA-256(public key)[:16] in hex
+                "signer": "ed25519:" + hashlib.sha256(ed_signer.public).hexdigest()[:16],
+            },
+        }
+    )
     assert out["notCovered"] == [*NAMES[position + 1 :], NOT_COVERED_SENTENCE]
     log = parse_event_log(result.event_log)
     assert [e.data.decode() for e in log.events[1:]] == NAMES[: position + 1]
@@ -600,18 +615,151 @@ def test_ed25519_non_canonical_encodings_are_refused(ed_signer: Signer) -> None:
     assert _ed_variant(ed_signer, lambda k, s: (k, s)) is None
     assert _ed_variant(ed_signer, s_plus_l) == "POLICY_SIGNATURE_INVALID"
     # With A = R = the identity (y = 1) and S = 0, [S]B = R + [k]A holds for every
-    # message: RFC 8032 5.1.7 verifies it (a trust store listing such a key is the
-    # owner's problem). The identity's non-canonical encodings (y + p, and x = 0 with the
-    # sign bit set; RFC 8032 5.1.3 steps 1 and 4) must be refused, as A and as R;
-    # OpenSSL 3.0 alone accepts them as A, so this checks the decoding rules here.
+    # message: RFC 8032 5.1.7 verifies it, so ADR 0005 amendment 2 refuses the key itself
+    # (a small-order key) wherever it is read. The identity's non-canonical encodings
+    # (y + p, and x = 0 with the sign bit set; RFC 8032 5.1.3 steps 1 and 4) must be
+    # refused by verification, as A and as R; OpenSSL 3.0 alone accepts them as A, so this
+    # checks the decoding rules here.
     identity = (1).to_bytes(32, "little")
     y_plus_p = (1 + ED_P).to_bytes(32, "little")
     negative_zero = bytes(identity[:31]) + bytes([0x80])
-    assert _ed_code(identity, identity + bytes(32)) is None
+    sig = identity + bytes(32)
+    document = {"policy": BODY, "signature": {**SIG, "key": identity.hex(), "sig": sig.hex()}}
+    assert _policy_error(document) == ("INVALID_POLICY", "signature.key")
+    with pytest.raises(UsageError) as caught:
+        PolicyStore([("ed25519", identity)])
+    assert (caught.value.code, caught.value.field) == ("INVALID_POLICY", "keys[0]")
+    message = signed_bytes(BODY)
+    assert _verify_ed25519(identity, identity + bytes(32), message)  # the RFC's verdict
+    assert not _verify_ed25519(y_plus_p, identity + bytes(32), message)
+    assert not _verify_ed25519(negative_zero, identity + bytes(32), message)
+    assert not _verify_ed25519(identity, y_plus_p + bytes(32), message)
+    assert not _verify_ed25519(identity, negative_zero + bytes(32), message)
+    # the non-canonical keys are not small-order keys: they reach the signature check
     assert _ed_code(y_plus_p, identity + bytes(32)) == "POLICY_SIGNATURE_INVALID"
     assert _ed_code(negative_zero, identity + bytes(32)) == "POLICY_SIGNATURE_INVALID"
-    assert _ed_code(identity, y_plus_p + bytes(32)) == "POLICY_SIGNATURE_INVALID"
-    assert _ed_code(identity, negative_zero + bytes(32)) == "POLICY_SIGNATURE_INVALID"
+
+
+# libsodium's ge25519_has_small_order list (jedisct1/libsodium,
+# src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c): y-coordinates, sign bit masked,
+# of the points of order 1, 2, 4 and 8, with p and p + 1 (non-canonical spellings of 0, 1).
+LIBSODIUM_SMALL_ORDER_Y = (
+    0,
+    1,
+    2707385501144840649318225287225658788936804267575313519463743609750303402022,
+    55188659117513257062467267217118295137698188065244968500265048394206261417927,
+    ED_P - 1,
+    ED_P,
+    ED_P + 1,
+)
+
+
+def _encode_y(y: int, sign: int) -> bytes:
+    return (y | (sign << 255)).to_bytes(32, "little")
+
+
+# Canonical (RFC 8032 5.1.3: y < p, and x = 0 only with sign bit 0; x = 0 when y = +-1)
+SMALL_ORDER_KEYS = [
+    _encode_y(y, sign)
+    for y in LIBSODIUM_SMALL_ORDER_Y
+    for sign in (0, 1)
+    if y < ED_P and not (sign == 1 and y in (1, ED_P - 1))
+]
+NON_CANONICAL_SMALL = [
+    _encode_y(y, sign)
+    for y in LIBSODIUM_SMALL_ORDER_Y
+    for sign in (0, 1)
+    if y >= ED_P or (sign == 1 and y in (1, ED_P - 1))
+]
+
+
+def test_small_order_keys_are_refused_everywhere() -> None:
+    """ADR 0005 amendment 2: the 8 canonical small-order keys are INVALID_POLICY as
+    signature.key and as keys[i].key, and PolicyStore will not trust one."""
+    assert len(SMALL_ORDER_KEYS) == 8
+    for key in SMALL_ORDER_KEYS:
+        document = {"policy": BODY, "signature": {**SIG, "key": key.hex()}}
+        assert _policy_error(document) == ("INVALID_POLICY", "signature.key"), key.hex()
+        store = {
+            "keys": [{"alg": "ed25519", "key": SIG["key"]}, {"alg": "ed25519", "key": key.hex()}]
+        }
+        with pytest.raises(MalformedInputError) as caught:
+            parse_trust_store(store)
+        assert (caught.value.code, caught.value.field) == ("INVALID_POLICY", "keys[1].key")
+        with pytest.raises(UsageError) as usage:
+            PolicyStore([("ed25519", bytes.fromhex(SIG["key"])), ("ed25519", key)])
+        assert (usage.value.code, usage.value.field) == ("INVALID_POLICY", "keys[1]")
+        # the rule is Ed25519's: the same octets paired with another algorithm are no concern
+        assert PolicyStore([("ecdsa-p256-sha256", key)]).installed is None
+    # encodings that do not decode are left to the signature check (they never verify)
+    for key in NON_CANONICAL_SMALL:
+        assert parse_signed_policy({"policy": BODY, "signature": {**SIG, "key": key.hex()}})
+        code = _ed_code(key, (1).to_bytes(32, "little") + bytes(32))
+        assert code == "POLICY_SIGNATURE_INVALID", key.hex()
+
+
+def test_torsion_key_of_the_review_is_refused() -> None:
+    """The review's order-8 key: with the signature (0, -1) || 0 the RFC equation holds
+    for some messages (its verdict depends on k mod 8); the key is refused before that."""
+    key = bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+    sig = bytes.fromhex("ec" + "ff" * 30 + "7f") + bytes(32)
+    for version in (0, 1, 3, 4, 12, 19):
+        body = {**BODY, "version": version}
+        document = {
+            "policy": body,
+            "signature": {"alg": "ed25519", "key": key.hex(), "sig": sig.hex()},
+        }
+        assert _policy_error(document) == ("INVALID_POLICY", "signature.key")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "other"),
+        ("version", 99),
+        ("expires", datetime(2099, 1, 1, tzinfo=UTC)),
+        ("layers", {"crtm": {"sha256": (hashlib.sha256(b"evil").digest(),)}}),
+        ("revoked", {"sha256": (hashlib.sha256(b"crtm").digest(),)}),
+    ],
+)
+def test_fields_not_in_the_signed_body_are_refused(
+    signer: Signer, field: str, value: object
+) -> None:
+    """ADR 0005 amendment 2: a SignedPolicy whose checked fields differ from its signed
+    `policy` body (dataclasses.replace keeps the body and the signature) is refused."""
+    doc = chain_doc(NAMES[:1])
+    genuine = signer.policy(body_for(doc, version=1, expires="2026-12-01T12:00:01Z"))
+    assert verify_policy_signature(genuine) is genuine
+    forged = dataclasses.replace(genuine, **{field: value})
+    store = PolicyStore([signer.pair])
+    assert store.update(forged, NOW).code == "POLICY_SIGNATURE_INVALID"
+    assert store.installed is None
+    with pytest.raises(MalformedInputError) as caught:
+        verify_policy_signature(forged)
+    assert caught.value.code == "POLICY_SIGNATURE_INVALID"
+    assert store.update(genuine, NOW).accepted
+
+
+def test_a_signed_body_that_does_not_parse_is_refused(ed_signer: Signer) -> None:
+    """A SignedPolicy built by hand around a validly signed body that is no policy (fields
+    missing): its fields cannot be the signed body's: POLICY_SIGNATURE_INVALID."""
+    body: dict[str, Any] = {"name": "fleet-a", "version": 5}
+    made = SignedPolicy(
+        policy=body,
+        name="fleet-a",
+        version=5,
+        expires=datetime(2027, 6, 30, tzinfo=UTC),
+        layers={},
+        revoked={},
+        alg="ed25519",
+        key=ed_signer.public,
+        sig=ed_signer.sign_bytes(signed_bytes(body)),
+    )
+    store = PolicyStore([ed_signer.pair])
+    assert store.update(made, NOW).code == "POLICY_SIGNATURE_INVALID"
+    with pytest.raises(MalformedInputError) as caught:
+        verify_policy_signature(made)
+    assert caught.value.code == "POLICY_SIGNATURE_INVALID"
 
 
 def _ecdsa_variant(change: Callable[[bytes, int, int], tuple[bytes, int, int]]) -> str | None:
@@ -783,7 +931,12 @@ def _policy_error(document: object) -> tuple[str, str | None]:
     return str(info.value.code), info.value.field
 
 
-SIG = {"alg": "ed25519", "key": "00" * 32, "sig": "00" * 64}
+# RFC 8032 7.1 TEST 1's public key: a key of the prime-order subgroup (not small-order)
+SIG = {
+    "alg": "ed25519",
+    "key": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    "sig": "00" * 64,
+}
 BODY = {"name": "p", "version": 1, "expires": EXPIRES, "layers": {"a": {"sha256": ["00" * 32]}}}
 
 

@@ -9,6 +9,7 @@ event records are rebuilt here from the PFP layouts. The policy rules are the AD
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import struct
@@ -308,16 +309,29 @@ def test_invalid_trusted_without_policy() -> None:
 
 @pytest.mark.parametrize("mode", ["Trusted", "", "secure"])
 def test_invalid_mode(mode: str) -> None:
+    """ADR 0005 amendment 1 item 6: INVALID_DOCUMENT, a UsageError."""
     chain = boot.load_chain(chain_doc(LAYERS), Path())
-    with pytest.raises(MalformedInputError) as info:
+    with pytest.raises(UsageError) as info:
         boot.run_boot(chain, None, mode, NOW)
+    assert info.value.code == ErrorCode.INVALID_DOCUMENT
     assert info.value.field == "mode"
+    state = boot.initial_state(chain.banks)
+    layer = chain.layers[0]
+    with pytest.raises(UsageError) as info:
+        boot.boot_step(state, boot.measure_layer(chain.banks, layer), layer, None, mode, NOW)
+    assert info.value.code == ErrorCode.INVALID_DOCUMENT
 
 
 def test_invalid_naive_now() -> None:
+    """ADR 0005 amendment 1 item 6: INVALID_DOCUMENT, a UsageError (run_boot and update)."""
     chain = boot.load_chain(chain_doc(LAYERS), Path())
-    with pytest.raises(MalformedInputError):
-        boot.run_boot(chain, None, "measured", datetime(2026, 1, 1))
+    naive = datetime(2026, 1, 1)
+    with pytest.raises(UsageError) as info:
+        boot.run_boot(chain, None, "measured", naive)
+    assert (info.value.code, info.value.field) == (ErrorCode.INVALID_DOCUMENT, "now")
+    with pytest.raises(UsageError) as info:
+        boot.PolicyStore(TRUSTED_KEYS).update(policy(), naive)
+    assert (info.value.code, info.value.field) == (ErrorCode.INVALID_DOCUMENT, "now")
 
 
 def test_now_in_another_offset_compares_as_utc() -> None:
@@ -691,6 +705,13 @@ def test_invalid_step_inputs() -> None:
             state, boot.measure_layer(chain.banks, outside), outside, None, "measured", NOW
         )
     assert info.value.code == ErrorCode.PCR_INDEX_OUT_OF_RANGE
+    for pcr in range(17, 23):  # ADR 0005 amendment 1 item 1: locality 0 cannot extend them
+        locked = boot.Layer("x", b"", pcr, 1)
+        with pytest.raises(MalformedInputError) as info:
+            boot.boot_step(
+                state, boot.measure_layer(chain.banks, locked), locked, None, "measured", NOW
+            )
+        assert (info.value.code, info.value.field) == (ErrorCode.INVALID_CHAIN, "layer.pcr")
 
 
 def test_parse_trusted_keys() -> None:
@@ -704,6 +725,111 @@ def test_parse_trusted_keys() -> None:
     with pytest.raises(MalformedInputError) as info:
         boot.parse_trusted_keys({"keys": [{"alg": "ed25519", "key": "00"}]})
     assert info.value.field == "keys[0].key"
+
+
+# libsodium's ge25519_has_small_order list (jedisct1/libsodium,
+# src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c), y with the sign bit masked; the
+# canonical encodings among them (y < p; x = 0, i.e. y = +-1, only with sign bit 0) are
+# the 8 points of order 1, 2, 4 and 8.
+_P = 2**255 - 19
+SMALL_ORDER_KEYS = [
+    (y | (sign << 255)).to_bytes(32, "little")
+    for y in (
+        0,
+        1,
+        2707385501144840649318225287225658788936804267575313519463743609750303402022,
+        55188659117513257062467267217118295137698188065244968500265048394206261417927,
+        _P - 1,
+    )
+    for sign in (0, 1)
+    if not (sign == 1 and y in (1, _P - 1))
+]
+
+
+def test_small_order_keys_are_refused() -> None:
+    """ADR 0005 amendment 2: INVALID_POLICY as signature.key and keys[i].key; PolicyStore
+    refuses to trust one (UsageError at keys[i])."""
+    assert len(SMALL_ORDER_KEYS) == 8
+    for key in SMALL_ORDER_KEYS:
+        document = sign_doc(body_for(REFERENCE))
+        document["signature"]["key"] = key.hex()  # type: ignore[index]
+        with pytest.raises(MalformedInputError) as info:
+            boot.parse_signed_policy(document)
+        assert (info.value.code, info.value.field) == (ErrorCode.INVALID_POLICY, "signature.key")
+        store = {
+            "keys": [
+                {"alg": "ed25519", "key": ED_PUBLIC.hex()},
+                {"alg": "ed25519", "key": key.hex()},
+            ]
+        }
+        with pytest.raises(MalformedInputError) as info:
+            boot.parse_trusted_keys(store)
+        assert (info.value.code, info.value.field) == (ErrorCode.INVALID_POLICY, "keys[1].key")
+        with pytest.raises(UsageError) as usage:
+            boot.PolicyStore([*TRUSTED_KEYS, ("ed25519", key)])
+        assert (usage.value.code, usage.value.field) == (ErrorCode.INVALID_POLICY, "keys[2]")
+
+
+def test_torsion_key_of_the_review_is_refused() -> None:
+    """The review's order-8 key, whose verdict with the signature (0, -1) || 0 depended on
+    k mod 8 and so on the message (the version): refused at parse for every version."""
+    key = "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"
+    sig = "ec" + "ff" * 30 + "7f" + "00" * 32
+    for version in (0, 1, 3, 4, 12, 19):
+        body = body_for(REFERENCE, version=version)
+        document = {"policy": body, "signature": {"alg": "ed25519", "key": key, "sig": sig}}
+        with pytest.raises(MalformedInputError) as info:
+            boot.parse_signed_policy(document)
+        assert (info.value.code, info.value.field) == (ErrorCode.INVALID_POLICY, "signature.key")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "other"),
+        ("version", 99),
+        ("expires", datetime(2099, 1, 1, tzinfo=UTC)),
+        ("layers", {"crtm": {HashAlg.SHA256: (h("sha256", b"evil"),)}}),
+        ("revoked", {HashAlg.SHA256: (h("sha256", b"crtm"),)}),
+    ],
+)
+@pytest.mark.parametrize("alg", ["ed25519", "ecdsa-p256-sha256"])
+def test_fields_not_in_the_signed_body_are_refused(alg: str, field: str, value: object) -> None:
+    """ADR 0005 amendment 2: dataclasses.replace keeps `policy` and the signature but
+    changes a checked field: POLICY_SIGNATURE_INVALID, nothing installed."""
+    genuine = boot.parse_signed_policy(sign_doc(body_for(REFERENCE, version=1), alg))
+    assert boot.verify_policy_signature(genuine) is genuine
+    forged = dataclasses.replace(genuine, **{field: value})
+    store = boot.PolicyStore(TRUSTED_KEYS)
+    assert store.update(forged, NOW) == boot.UpdateResult(False, "POLICY_SIGNATURE_INVALID")
+    assert store.installed is None
+    with pytest.raises(SpecError) as info:
+        boot.verify_policy_signature(forged)
+    assert info.value.code == ErrorCode.POLICY_SIGNATURE_INVALID
+    assert store.update(genuine, NOW).accepted
+
+
+def test_a_signed_body_that_does_not_parse_is_refused() -> None:
+    """A SignedPolicy built by hand around a body that is validly signed but is no policy
+    (fields missing): its fields cannot be the signed body's, so check 2 refuses it."""
+    body: dict[str, object] = {"name": "fleet-a", "version": 5}
+    document = sign_doc(body)
+    made = boot.SignedPolicy(
+        policy=body,
+        name="fleet-a",
+        version=5,
+        expires=EXPIRES_AT,
+        layers={},
+        revoked={},
+        alg="ed25519",
+        key=ED_PUBLIC,
+        sig=bytes.fromhex(document["signature"]["sig"]),  # type: ignore[index]
+    )
+    store = boot.PolicyStore(TRUSTED_KEYS)
+    assert store.update(made, NOW) == boot.UpdateResult(False, "POLICY_SIGNATURE_INVALID")
+    with pytest.raises(SpecError) as info:
+        boot.verify_policy_signature(made)
+    assert info.value.code == ErrorCode.POLICY_SIGNATURE_INVALID
 
 
 # --- policy updates -----------------------------------------------------------------------

@@ -268,3 +268,97 @@ def test_invalid_secret_size(size: int) -> None:
     assert info.value.code == ErrorCode.INVALID_KEY
     with pytest.raises(MalformedInputError):
         ed.ed25519_sign(bytes(size), b"m")
+
+
+# --- PROJECT adr.0005 amendment 2: k reduced modulo L, small-order keys ----------------------
+
+#: libsodium's ge25519_has_small_order list (jedisct1/libsodium,
+#: src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c): y, sign bit masked, of the
+#: points of order 1, 2, 4, 8 (and p, p + 1: non-canonical spellings of 0 and 1).
+LIBSODIUM_SMALL_ORDER_Y = (
+    0,
+    1,
+    2707385501144840649318225287225658788936804267575313519463743609750303402022,
+    55188659117513257062467267217118295137698188065244968500265048394206261417927,
+    P - 1,
+    P,
+    P + 1,
+)
+REVIEW_TORSION_KEY = bytes.fromhex(
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"
+)  # order 8
+ORDER_2_R = _encode_y(P - 1, 0)  # (0, -1)
+
+
+def test_small_order_keys_are_the_libsodium_list() -> None:
+    """has_small_order ([8]A = (0, 1) by the spec's arithmetic) is true for exactly the
+    decodable encodings of libsodium's list: 8 points."""
+    found = []
+    for y in LIBSODIUM_SMALL_ORDER_Y:
+        for sign in (0, 1):
+            encoding = _encode_y(y, sign)
+            if ed.decode_point(encoding) is None:
+                assert not ed.has_small_order(encoding)
+            else:
+                assert ed.has_small_order(encoding), (y, sign)
+                found.append(encoding)
+    assert len(set(found)) == 8
+    assert not ed.has_small_order(ed.encode_point(ed.BASE))
+    assert not ed.has_small_order(b"\x01")  # not a key at all
+
+
+@settings(max_examples=25)
+@given(secret=st.binary(min_size=32, max_size=32), torsion=st.sampled_from(range(8)))
+def test_keys_with_a_prime_order_part_are_not_small(secret: bytes, torsion: int) -> None:
+    """A = [s]B + T for any small-order T has order >= L: not small-order."""
+    t_point = ed.decode_point(REVIEW_TORSION_KEY)
+    assert t_point is not None
+    mixed = ed.point_add(
+        ed.decode_point(_ref_public(secret)),  # type: ignore[arg-type]
+        ed.scalar_mult(torsion, t_point),
+    )
+    assert not ed.has_small_order(ed.encode_point(mixed))
+
+
+@pytest.mark.parametrize("version", range(24))
+def test_review_torsion_key_verdicts_agree_with_cryptography(version: int) -> None:
+    """The review's case: order-8 key, signature (0, -1) || 0. [S]B = R + [k]A holds iff
+    [k]A = (0, -1), which depends on k mod 8; with k reduced mod L the spec gives
+    OpenSSL's verdict on every message (unreduced, 1, 3 and 19 were spec-only)."""
+    message = b"chainoftrust-policy-v1\n" + b'{"version":%d}' % version
+    signature = ORDER_2_R + bytes(32)
+    assert ed.ed25519_verify(REVIEW_TORSION_KEY, message, signature) == _ref_verify(
+        REVIEW_TORSION_KEY, message, signature
+    )
+
+
+def test_review_torsion_key_exercises_both_verdicts() -> None:
+    """The case above is not vacuous: some messages verify and some do not."""
+    signature = ORDER_2_R + bytes(32)
+    verdicts = {ed.ed25519_verify(REVIEW_TORSION_KEY, b"m%d" % i, signature) for i in range(32)}
+    assert verdicts == {True, False}
+
+
+@settings(max_examples=40)
+@given(
+    secret=st.binary(min_size=32, max_size=32),
+    message=st.binary(max_size=16),
+    torsion=st.integers(1, 7),
+    nonce=st.integers(1, L - 1),
+)
+def test_mixed_order_keys_agree_with_cryptography(
+    secret: bytes, message: bytes, torsion: int, nonce: int
+) -> None:
+    """A = [s]B + T (T of order 8 or a divisor): a key outside the prime-order subgroup,
+    not refused. R = [r]B, S = r + (k mod L) s: whether R + [k]A equals [S]B depends on
+    [k]T, so on k mod L versus k; the spec must give OpenSSL's verdict."""
+    t_point = ed.scalar_mult(torsion, ed.decode_point(REVIEW_TORSION_KEY))  # type: ignore[arg-type]
+    digest = bytearray(hashlib.sha512(secret).digest()[:32])
+    digest[0] &= 248
+    digest[31] = (digest[31] & 127) | 64
+    s = int.from_bytes(digest, "little")
+    public = ed.encode_point(ed.point_add(ed.scalar_mult(s, ed.BASE), t_point))
+    point_r = ed.encode_point(ed.scalar_mult(nonce, ed.BASE))
+    k = int.from_bytes(hashlib.sha512(point_r + public + message).digest(), "little")
+    signature = point_r + ((nonce + k * s) % L).to_bytes(32, "little")
+    assert ed.ed25519_verify(public, message, signature) == _ref_verify(public, message, signature)

@@ -14,6 +14,7 @@ trusted signers and one the trust store does not know.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,9 @@ class Signer:
         self.public = _raw(self.private.public_key())
 
     def sign(self, body: dict[str, Any]) -> dict[str, Any]:
-        message = sb.policy_signing_bytes(body)
+        # ADR 0005 "Signed bytes", written out here (not the code under test's function)
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        message = b"chainoftrust-policy-v1\n" + text.encode()
         if self.alg == "ed25519":
             sig = self.private.sign(message)
         else:
@@ -84,6 +87,8 @@ class BootMachine(RuleBasedStateMachine):
         self.layers = {name: f"{name} v1".encode() for name in LAYERS}
         self.now = START
         self.versions: list[int] = []  # versions the machine saw installed, in order
+        # each store's installed policy after the previous step (versions_only_go_up)
+        self.previous: dict[str, Any] = {"spec": None, "impl": None}
         self.installed_body: dict[str, Any] | None = None
         # the device ships with version 0 of the policy, allowing what it ships with
         self.publish_policy(0, 0, 30, True, None, False)
@@ -221,7 +226,16 @@ class BootMachine(RuleBasedStateMachine):
 
     @invariant()
     def versions_only_go_up(self) -> None:
+        """Each store's installed policy, read from the store itself after every step: once
+        there is one there always is, and when it changes the version strictly increases."""
         assert all(a < b for a, b in zip(self.versions, self.versions[1:], strict=False))
+        for side, store in (("spec", self.spec_store), ("impl", self.impl_store)):
+            installed, previous = store.installed, self.previous[side]
+            if previous is not None:
+                assert installed is not None, side
+                if installed is not previous:
+                    assert installed.version > previous.version, side
+            self.previous[side] = installed
 
 
 BootMachine.TestCase.settings = settings(
