@@ -12,8 +12,9 @@ stands at any time.
 One step for layer i = next (digest DIG[i], name NAME[i]) composes the engine's
 micro-actions in its order; ADR 0005's engine measures (extend and log, steps 1-2),
 then checks (trusted mode, step 3), then runs (step 4), and does nothing once halted.
-The broken engines reorder or drop those actions. `boot_step` is evaluated on concrete
-chains and compared with chainoftrust.spec.boot by tests/proofs/test_boot_model.py.
+The broken engines reorder or drop those actions. `boot_step` (on concrete chains) and
+`policy_update` (on concrete update sequences) are evaluated and compared with
+chainoftrust.spec.boot by tests/proofs/test_boot_model.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
-from chainoftrust.proofs.kernel import Assumption, Explain, Query
+from chainoftrust.proofs.kernel import Assumption, Axiom, Explain, Query
 from chainoftrust.proofs.model import (
     DROPS_OLD,
     HASH_INJECTIVE,
@@ -52,19 +53,26 @@ ONE_PCR = Assumption(
     "one_pcr_one_bank",
     "the layers' measurements are modelled in one bank and one PCR: a bank extends its "
     "own digest of the same layer at the same step, and a PCR sees the subsequence of "
-    "layers that name it, so what is proved for the sequence holds for each bank and PCR",
+    "layers that name it, so what is proved about measuring, logging, running and halting "
+    "holds for each bank and PCR; the policy check is one verdict per layer (spec "
+    "check_layer over all of the layer's digests), so what is proved about its rules holds "
+    "for revocation (3b) in every measured bank and for the reference values (3d) in "
+    "every bank the layer's policy entry names (check_layer ignores the banks the entry "
+    "does not name)",
 )
 POLICY_PREDICATES = Assumption(
     "policy_check_predicates",
     "ADR 0005 step 3 is the conjunction of four uninterpreted predicates over the "
-    "installed policy: not expired (3a), digest not revoked (3b), an entry for the "
-    "layer's name (3c), digest listed in that entry (3d); every policy is allowed",
+    "installed policy: not expired (3a), no digest of the layer revoked (3b), an entry for "
+    "the layer's name that names a measured bank (3c), the digest listed in that entry in "
+    "every bank the entry names (3d); every policy is allowed",
 )
 SPEC_STEP = Assumption(
     "spec_boot_step",
-    "boot_step mirrors chainoftrust.spec.boot (run_boot steps 1-4 and PolicyStore.update "
-    "checks 1-4); tests/proofs/test_boot_model.py evaluates it on random concrete chains "
-    "and policies and compares the PCR, log, layers run and halt with the spec's",
+    "boot_step mirrors chainoftrust.spec.boot (run_boot steps 1-4); "
+    "tests/proofs/test_boot_model.py (test_boot_step_model_matches_spec) evaluates it on "
+    "random concrete chains and policies and compares the PCR, log, layers run and halt "
+    "with the spec's after every step",
 )
 
 # ---------------------------------------------------------------- the transition
@@ -320,8 +328,9 @@ def _safety(base: bool) -> Callable[[BootEngine], Query]:
         "In trusted mode, for chains of any length, every layer that runs passes the "
         "installed policy's check: the policy has not expired, the layer's digest is not "
         "revoked, the policy has an entry for the layer's name and the digest is listed in "
-        "it. Induction on the number of layers handled: base = the first layer from the "
-        "state after Startup, step = any state satisfying the claim and any next layer."
+        "it (in every bank the entry names). Induction on the number of layers handled: "
+        "base = the first layer from the state after Startup, step = any state satisfying "
+        "the claim and any next layer."
     ),
     spec="Spec: PROJECT adr.0005 run_boot step 3 - a layer runs only after its check passed",
     assumptions=(ONE_PCR, POLICY_PREDICATES, SPEC_STEP),
@@ -418,7 +427,17 @@ def _halt_step(engine: BootEngine) -> Query:
     after = st.after
 
     def note(m: z3.ModelRef, name: _Names) -> str:
-        return "a step after the halt changed the PCR, the log or the layers that ran"
+        changed = [
+            what
+            for what, same in (
+                ("the halt flag", after.halted),
+                ("the PCR", after.pcr == _S.pcr),
+                ("the log", after.loglen == _S.loglen),
+                ("the layers that ran", after.ranlen == _S.ranlen),
+            )
+            if not _b(m, same)
+        ]
+        return f"a step after the halt changed {', '.join(changed) or 'nothing'}"
 
     return Query(
         axioms=(),
@@ -479,9 +498,11 @@ def _fold(base: bool) -> Callable[[BootEngine], Query]:
         def note(m: z3.ModelRef, name: _Names) -> str:
             after = st.after
             replay = PCR(ZERO, _C.log, after.loglen)
+            same = _b(m, after.pcr == replay)
             return (
-                f"not halted, yet: the replay of the log is {name(replay)}, the PCR "
-                f"{name(after.pcr)}; the layer's digest is a non-revoked reference value: "
+                f"not halted, yet: the PCR {name(after.pcr)} "
+                f"{'equals' if same else 'differs from'} the replay of the log "
+                f"{name(replay)}; the layer's digest is a non-revoked reference value: "
                 f"{_b(m, _C.reference(s.next))}"
             )
 
@@ -499,11 +520,11 @@ def _fold(base: bool) -> Callable[[BootEngine], Query]:
     name="boot_completion_fold",
     claim=(
         "A trusted boot of any number n of layers that is not halted after its last layer "
-        "has run all n layers and logged exactly their n digests in order, each a reference "
-        "value the installed policy lists for that layer's name and none revoked; its PCR "
-        "equals the fold pcr(0...00, log, n) = H(...H(H(0...00, r0), r1)..., r(n-1)) of those "
-        "reference values: the log replays to the PCR. Induction on n: base n = 1 (n = 0 is "
-        "the Startup state), step n -> n+1."
+        "has run all n layers and logged exactly their n digests in order, none revoked and, "
+        "in every bank the installed policy's entry for that layer's name names, each a "
+        "reference value the entry lists; its PCR equals the fold pcr(0...00, log, n) = "
+        "H(...H(H(0...00, r0), r1)..., r(n-1)) of those logged digests: the log replays to "
+        "the PCR. Induction on n: base n = 1 (n = 0 is the Startup state), step n -> n+1."
     ),
     spec="Spec: PROJECT adr.0005 run_boot - a completed trusted boot extends its reference values",
     assumptions=(ONE_PCR, POLICY_PREDICATES, REPLAY, SPEC_STEP),
@@ -620,6 +641,20 @@ VERSION = z3.Function("version", SignedPolicy, _INT)
 KNOWN_SIGNER = z3.Function("signer_in_trust_store", SignedPolicy, _BOOL)
 SIGNATURE_OK = z3.Function("signature_verifies", SignedPolicy, _BOOL)
 
+VERSION_RANGE = Assumption(
+    "policy_version_range",
+    "a signed policy's version is an integer 0..2^63-1: spec/_boot_policy.py rejects any "
+    "other value when it parses the policy (MAX_VERSION, 'must be an integer 0..2^63-1'), "
+    "so every candidate PolicyStore.update sees has VERSION(candidate) >= 0, above the "
+    "empty store's -1 (tests/proofs/test_boot_model.py checks the bounds)",
+)
+SPEC_STORE = Assumption(
+    "spec_policy_store",
+    "policy_update mirrors chainoftrust.spec.boot PolicyStore.update (checks 1-4); "
+    "tests/proofs/test_boot_model.py (test_policy_update_model_matches_spec) evaluates it "
+    "on random sequences of updates (signer, signature, expiry, version) and compares the "
+    "decision, the installed policy and its version with the spec's after every update",
+)
 SIGNATURE_PREDICATE = Assumption(
     "policy_signature_predicate",
     "whether a signed policy's (alg, key) is in the trust store and whether its "
@@ -717,8 +752,8 @@ def _update(base: bool) -> Callable[[StoreModel], Query]:
             )
 
         return Query(
-            axioms=(),
-            premises=(VERSION(_CAND) >= 0, *hyp),
+            axioms=(Axiom(VERSION_RANGE, z3.And(VERSION(_CAND) >= 0, VERSION(_CAND) < 2**63)),),
+            premises=hyp,
             goal=z3.And(_store_inv(after), z3.Implies(accepted, rules)),
             explain=explain,
         )
@@ -751,7 +786,7 @@ ACCEPTS_EQUAL = StoreModel(
         "empty store, step = any update of a store satisfying the invariant."
     ),
     spec="Spec: PROJECT adr.0005 PolicyStore.update - signed, not expired, greater version",
-    assumptions=(SIGNATURE_PREDICATE, SPEC_STEP),
+    assumptions=(SIGNATURE_PREDICATE, VERSION_RANGE, SPEC_STORE),
 )
 def policy_update_monotone() -> list[Part[StoreModel]]:
     return [

@@ -4,15 +4,19 @@ quote binds the nonce and the PCR values.
 The decision (quote_decision_fail_closed) is modelled from the ADR's check table: each
 check has the outcome it would have if made, and is made or not by the table's gates.
 tests/proofs/test_quote_boot_proofs.py runs spec.quote.verify_quote and
-impl.quote.verify_quote with every check's outcome forced (2,048 combinations) and
-compares their failures and verdicts with `evaluate` (this model) on the same outcomes.
+impl.quote.verify_quote with every check's outcome forced (6,144 combinations: the ten
+outcomes, with and without PCR values, with and without the key's TPM public area, and,
+when check 6 fails, a signature hash that can or cannot compute the composite) and
+compares their failures and verdicts with `evaluate` (this model) on the same inputs.
 
 The binding theorems use an ideal-signature model (the symbolic Dolev-Yao reading of
 EUF-CMA): Verify(K, m, s) under the TPM's key K holds only for s = Sign(K, m) and m a
 message the TPM signed; the TPM signs TPMS_ATTEST structures it generates (quotes only
 for qualifyingData n, over its PCR values; other attestation types with any extraData)
-and, through TPM2_Sign, only data that does not begin with TPM_GENERATED_VALUE;
-TPMS_ATTEST marshalling is injective.
+and, through TPM2_Sign, data of the caller's choice, which for a restricted key never
+begins with TPM_GENERATED_VALUE; the key is restricted (check 4 establishes it for a key
+given with its TPM public area, else it is known out of band); TPMS_ATTEST marshalling is
+injective.
 """
 
 from __future__ import annotations
@@ -53,16 +57,20 @@ CHECKS = (
 _OK = {c: z3.Bool(f"{c}_passes") for c in CHECKS}
 PCRS_GIVEN = z3.Bool("pcrs_given")
 HASH_COMPUTABLE = z3.Bool("composite_hash_computable")
+HAS_TPM_PUBLIC = z3.Bool("key_has_tpm_public")  # the key came with its TPMT_PUBLIC area
 
 ADR_TABLE = Assumption(
     "adr_0004_check_table",
     "the gates of ADR 0004's table as spec.quote.verify_quote (steps 1-10) and "
-    "impl.quote.verify_quote implement them: a parse failure stops; 2-6 and 8 are made "
-    "once parsed; 7 only if 5 and 6 passed; 9 only with pcrs and a quote's selection "
-    "(type 0x8018); 10 only if 9 passed and the signature's hash can compute the "
-    "composite (every hash check 6 admits can); the decision is accept iff no made check "
-    "failed. Checked against both functions for all 2,048 outcome combinations by "
-    "tests/proofs/test_quote_boot_proofs.py",
+    "impl.quote.verify_quote implement them: a parse failure stops; 2, 3, 5, 6 and 8 are "
+    "made once parsed; 4 once parsed when the key came with its TPM public area (a PEM, "
+    "JWK or DER key has no objectAttributes to check); 7 only if 5 and 6 passed; 9 only "
+    "with pcrs and a quote's selection (type 0x8018); 10 only if 9 passed and the "
+    "signature's hash can compute the composite (every hash check 6 admits can); the "
+    "decision is accept iff no made check failed. Checked against both functions by "
+    "tests/proofs/test_quote_boot_proofs.py on all 6,144 combinations of the ten outcomes, "
+    "PCR values given or not, the key's TPM public area given or not, and (when check 6 "
+    "fails) a signature hash that can or cannot compute the composite",
 )
 
 
@@ -75,13 +83,14 @@ class DecisionModel(Model):
 
 
 def made(
-    ok: Mapping[str, z3.BoolRef], pcrs: z3.BoolRef, computable: z3.BoolRef
+    ok: Mapping[str, z3.BoolRef], pcrs: z3.BoolRef, computable: z3.BoolRef, public: z3.BoolRef
 ) -> dict[str, z3.BoolRef]:
     """Whether each check is made, by the gates of ADR 0004's table."""
     parsed = ok["parse"]
     out = {"parse": z3.BoolVal(True)}
-    for check in ("magic", "type", "key_attributes", "scheme", "hash", "nonce"):
+    for check in ("magic", "type", "scheme", "hash", "nonce"):
         out[check] = parsed
+    out["key_attributes"] = z3.And(parsed, public)
     out["signature"] = z3.And(parsed, ok["scheme"], ok["hash"])
     out["pcr_values"] = z3.And(parsed, pcrs, ok["type"])
     out["pcr_digest"] = z3.And(out["pcr_values"], ok["pcr_values"], computable)
@@ -89,10 +98,14 @@ def made(
 
 
 def failed(
-    model: DecisionModel, ok: Mapping[str, z3.BoolRef], pcrs: z3.BoolRef, computable: z3.BoolRef
+    model: DecisionModel,
+    ok: Mapping[str, z3.BoolRef],
+    pcrs: z3.BoolRef,
+    computable: z3.BoolRef,
+    public: z3.BoolRef,
 ) -> dict[str, z3.BoolRef]:
     """Whether each check is recorded as a failure."""
-    m = made(ok, pcrs, computable)
+    m = made(ok, pcrs, computable, public)
     out = {c: z3.And(m[c], z3.Not(ok[c])) for c in CHECKS}
     if not model.parse_failure_recorded:
         out["parse"] = z3.BoolVal(False)
@@ -100,10 +113,14 @@ def failed(
 
 
 def decision(
-    model: DecisionModel, ok: Mapping[str, z3.BoolRef], pcrs: z3.BoolRef, computable: z3.BoolRef
+    model: DecisionModel,
+    ok: Mapping[str, z3.BoolRef],
+    pcrs: z3.BoolRef,
+    computable: z3.BoolRef,
+    public: z3.BoolRef,
 ) -> z3.BoolRef:
     """accept iff no recorded failure (of the checks the decision looks at)."""
-    f = failed(model, ok, pcrs, computable)
+    f = failed(model, ok, pcrs, computable, public)
     return z3.Not(z3.Or(*(f[c] for c in CHECKS if c not in model.ignored)))
 
 
@@ -111,29 +128,38 @@ def decision(
 def _outcome_term() -> z3.BitVecRef:
     """accept, then each check's failure, as the bits of one term (evaluated at once)."""
     adr = DecisionModel("adr 0004", "the table's gates, accept iff no failure")
-    f = failed(adr, _OK, PCRS_GIVEN, HASH_COMPUTABLE)
-    terms = [decision(adr, _OK, PCRS_GIVEN, HASH_COMPUTABLE), *(f[c] for c in CHECKS)]
+    inputs = (_OK, PCRS_GIVEN, HASH_COMPUTABLE, HAS_TPM_PUBLIC)
+    f = failed(adr, *inputs)
+    terms = [decision(adr, *inputs), *(f[c] for c in CHECKS)]
     one, zero = z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)
     return z3.Concat(*(z3.If(t, one, zero) for t in terms))
 
 
 def evaluate(
-    outcomes: Mapping[str, bool], pcrs_given: bool, computable: bool = True
+    outcomes: Mapping[str, bool],
+    pcrs_given: bool,
+    computable: bool = True,
+    has_tpm_public: bool = True,
 ) -> tuple[bool, tuple[str, ...]]:
-    """The model on concrete outcomes: (accepted, the failed checks in order)."""
+    """The model on concrete inputs: (accepted, the failed checks in order)."""
     sub = [(_OK[c], z3.BoolVal(outcomes[c])) for c in CHECKS]
-    sub += [(PCRS_GIVEN, z3.BoolVal(pcrs_given)), (HASH_COMPUTABLE, z3.BoolVal(computable))]
+    sub += [
+        (PCRS_GIVEN, z3.BoolVal(pcrs_given)),
+        (HASH_COMPUTABLE, z3.BoolVal(computable)),
+        (HAS_TPM_PUBLIC, z3.BoolVal(has_tpm_public)),
+    ]
     bits = z3.simplify(z3.substitute(_outcome_term(), *sub)).as_long()
     flags = [bool(bits >> (len(CHECKS) - i) & 1) for i in range(len(CHECKS) + 1)]
     return flags[0], tuple(c for c, bad in zip(CHECKS, flags[1:], strict=True) if bad)
 
 
 def _decision_query(model: DecisionModel) -> Query:
-    m = made(_OK, PCRS_GIVEN, HASH_COMPUTABLE)
-    accept = decision(model, _OK, PCRS_GIVEN, HASH_COMPUTABLE)
+    m = made(_OK, PCRS_GIVEN, HASH_COMPUTABLE, HAS_TPM_PUBLIC)
+    accept = decision(model, _OK, PCRS_GIVEN, HASH_COMPUTABLE, HAS_TPM_PUBLIC)
     sound = z3.And(
         *(z3.Implies(m[c], _OK[c]) for c in CHECKS),
-        *(m[c] for c in CHECKS[:8]),
+        *(m[c] for c in CHECKS[:8] if c != "key_attributes"),
+        z3.Implies(HAS_TPM_PUBLIC, m["key_attributes"]),
         z3.Implies(PCRS_GIVEN, z3.And(m["pcr_values"], m["pcr_digest"])),
     )
 
@@ -144,12 +170,14 @@ def _decision_query(model: DecisionModel) -> Query:
             return "pass" if z3.is_true(mod.eval(_OK[c], model_completion=True)) else "FAIL"
 
         given = z3.is_true(mod.eval(PCRS_GIVEN, model_completion=True))
+        public = z3.is_true(mod.eval(HAS_TPM_PUBLIC, model_completion=True))
         verdict = "accept" if z3.is_true(mod.eval(accept, model_completion=True)) else "reject"
         should = "accept" if z3.is_true(mod.eval(sound, model_completion=True)) else "reject"
         checks = ", ".join(f"{i} {c} {state(c)}" for i, c in enumerate(CHECKS, 1))
         return (
-            f"checks: {checks} (PCR values {'given' if given else 'not given'}); the verifier "
-            f"decides {verdict}, fail-closed requires {should}"
+            f"checks: {checks} (PCR values {'given' if given else 'not given'}; key "
+            f"{'with' if public else 'without'} its TPM public area); the verifier decides "
+            f"{verdict}, fail-closed requires {should}"
         )
 
     return Query(
@@ -177,11 +205,13 @@ SWALLOWS_PARSE_ERROR = DecisionModel(
     name="quote_decision_fail_closed",
     claim=(
         "For every combination of the outcomes of ADR 0004's ten checks (each passes, fails, "
-        "or is not made because an earlier gate failed), with or without PCR values, the "
-        "verifier accepts iff every check that was made passed and checks 1-8 (parse, magic, "
-        "type, key attributes, scheme, hash, signature, nonce) were all made, and, when PCR "
-        "values are given, checks 9-10 were made too: a check is skipped only after a "
-        "recorded failure, so no skipped check can let a quote through."
+        "or is not made because an earlier gate failed), with or without PCR values, with or "
+        "without the key's TPM public area, the verifier accepts iff every check that was "
+        "made passed and checks 1-8 (parse, magic, type, key attributes, scheme, hash, "
+        "signature, nonce) were all made, check 4 when the key came with its TPM public "
+        "area, and, when PCR values are given, checks 9-10 were made too: a check is skipped "
+        "only after a recorded failure (or, check 4, for a key without objectAttributes), so "
+        "no skipped check can let a quote through."
     ),
     spec="Spec: PROJECT adr.0004 verify_quote - accept iff no check failed, every gate made",
     assumptions=(ADR_TABLE,),
@@ -231,6 +261,7 @@ TPM_ATTEST = z3.Function("tpm_generated", AttestBytes, Attest)
 K = z3.Const("K", Key)  # the TPM's attestation key, the key the verifier is given
 N, N2 = z3.Consts("n n'", Nonce)  # the TPM quoted for n; the verifier asks for n'
 VT = z3.Function("tpm_pcrs", _BV16, z3.IntSort(), V1.range())  # the TPM's PCR values
+RESTRICTED = z3.Bool("key_restricted")  # K's objectAttributes.restricted (TPM2-P2 TPMA_OBJECT)
 
 MARSHAL_INJECTIVE = Assumption(
     "attest_marshal_injective",
@@ -243,17 +274,25 @@ IDEAL_SIGNATURE = Assumption(
     "ideal_signature",
     "EUF-CMA as the symbolic model: Verify(K, m, s) holds only when m is a message the "
     "TPM signed with K and s = Sign(K, m); the attacker sees only what the TPM signed and "
-    "cannot produce another valid signature under K (K is the TPM's restricted signing "
-    "key, bound to the TPM out of band); ground instances at the query's messages",
+    "cannot produce another valid signature under K (K is the TPM's signing key, bound to "
+    "the TPM out of band); ground instances at the query's messages",
 )
 TPM_ORACLE = Assumption(
     "tpm_signing_oracle",
     "the hypothesis on the TPM: everything it signed with K is either a TPMS_ATTEST it "
     "generated (magic TPM_GENERATED_VALUE; of type TPM_ST_ATTEST_QUOTE only quotes with "
     "extraData = the qualifyingData n and pcrDigest = the composite digest of its PCR "
-    "values; other types, e.g. TPM2_Certify's, with any extraData) or, through TPM2_Sign "
-    "with a restricted key, data that does not begin with TPM_GENERATED_VALUE (TPM2-P3 "
-    "TPM2_Sign: a restricted key needs a TPM2_Hash ticket, never given for such data)",
+    "values; other types, e.g. TPM2_Certify's, with any extraData) or data signed through "
+    "TPM2_Sign: any data if K is not restricted, and if K is restricted only data that does "
+    "not begin with TPM_GENERATED_VALUE (TPM2-P3 TPM2_Sign: a restricted key needs a "
+    "TPM2_Hash ticket, never given for such data)",
+)
+KEY_RESTRICTED = Assumption(
+    "key_restricted_out_of_band",
+    "a key given without its TPM public area (PEM, JWK or DER SubjectPublicKeyInfo: no "
+    "objectAttributes, so ADR 0004 check 4 is not made) is known out of band to be a "
+    "restricted signing key of the TPM (e.g. from its enrolment or AK certificate); for a "
+    "key given with its TPM public area check 4 establishes it",
 )
 COMPOSITE_SLOTS = Assumption(
     "composite_hash_of_slots",
@@ -349,11 +388,12 @@ TPM_DIGEST = DigestModel("tpm", "every selected PCR of every entry hashed")
 
 @dataclass(frozen=True)
 class Verifier(Model):
-    """ADR 0004's verifier (checks 1-3, 7, 8, 10 matter here), or a broken twin."""
+    """ADR 0004's verifier (checks 1-4, 7, 8, 10 matter here), or a broken twin."""
 
     checks_nonce: bool = True
     checks_magic: bool = True
     checks_type: bool = True
+    checks_key_attributes: bool = True
     ideal: bool = True
     digest: DigestModel = field(default=TPM_DIGEST)
 
@@ -369,6 +409,8 @@ class Verifier(Model):
             checks.append(Attest.magic(a) == TPM_GENERATED_VALUE)  # 2
         if self.checks_type:
             checks.append(Attest.type(a) == TPM_ST_ATTEST_QUOTE)  # 3
+        if self.checks_key_attributes:  # 4: made only for a key with its TPM public area
+            checks.append(z3.Implies(HAS_TPM_PUBLIC, RESTRICTED))
         if self.checks_nonce:
             checks.append(Attest.extra_data(a) == nonce)  # 8
         if values is not None:
@@ -386,20 +428,23 @@ def _structure_axioms(msgs: Sequence[z3.ExprRef]) -> list[Axiom]:
     return out
 
 
+def _generated(m: z3.ExprRef) -> z3.BoolRef:
+    """m is a TPMS_ATTEST the TPM generated (a quote only for n over its PCR values)."""
+    t = TPM_ATTEST(m)
+    quote = z3.And(Attest.extra_data(t) == N, Attest.pcr_digest(t) == composite(t, VT, TPM_DIGEST))
+    return z3.And(
+        m == MARSHAL(t),
+        Attest.magic(t) == TPM_GENERATED_VALUE,
+        z3.Implies(Attest.type(t) == TPM_ST_ATTEST_QUOTE, quote),
+    )
+
+
 def _oracle_axioms(msgs: Sequence[z3.ExprRef]) -> list[Axiom]:
     out = []
     for m in msgs:
-        t = TPM_ATTEST(m)
-        quote = z3.And(
-            Attest.extra_data(t) == N, Attest.pcr_digest(t) == composite(t, VT, TPM_DIGEST)
-        )
-        generated = z3.And(
-            m == MARSHAL(t),
-            Attest.magic(t) == TPM_GENERATED_VALUE,
-            z3.Implies(Attest.type(t) == TPM_ST_ATTEST_QUOTE, quote),
-        )
-        by_sign = FIRST4(m) != TPM_GENERATED_VALUE
-        out.append(Axiom(TPM_ORACLE, z3.Implies(SIGNED(m), z3.Or(generated, by_sign))))
+        by_sign = z3.Implies(RESTRICTED, FIRST4(m) != TPM_GENERATED_VALUE)
+        out.append(Axiom(TPM_ORACLE, z3.Implies(SIGNED(m), z3.Or(_generated(m), by_sign))))
+    out.append(Axiom(KEY_RESTRICTED, z3.Implies(z3.Not(HAS_TPM_PUBLIC), RESTRICTED)))
     return out
 
 
@@ -451,10 +496,21 @@ def _nonce_query(model: Verifier) -> Query:
         a = UNMARSHAL(_M)
         signed = z3.is_true(m.eval(SIGNED(_M), model_completion=True))
         magic = m.eval(Attest.magic(a), model_completion=True).as_long()
+        restricted = z3.is_true(m.eval(RESTRICTED, model_completion=True))
+        public = z3.is_true(m.eval(HAS_TPM_PUBLIC, model_completion=True))
+        key = (
+            f"key {'restricted' if restricted else 'not restricted'}, given "
+            f"{'with' if public else 'without'} its TPM public area"
+        )
         if not signed:
             how = "bytes with a signature the TPM never made (a forgery)"
         elif magic != TPM_GENERATED_VALUE:
             how = "bytes the TPM signed through TPM2_Sign (they do not start with TPM_GENERATED)"
+        elif not z3.is_true(m.eval(_generated(_M), model_completion=True)):
+            how = (
+                "bytes starting with TPM_GENERATED_VALUE that the TPM signed through "
+                "TPM2_Sign with an unrestricted key"
+            )
         elif m.eval(Attest.type(a), model_completion=True).as_long() != TPM_ST_ATTEST_QUOTE:
             how = "an attestation of another type the TPM signed (e.g. TPM2_Certify for n')"
         else:
@@ -462,7 +518,7 @@ def _nonce_query(model: Verifier) -> Query:
         return (
             f"the TPM signed only quotes for nonce n; the verifier asked for n' != n and "
             f"accepted {how}: magic {lab.hexa(Attest.magic(a))}, type "
-            f"{lab.hexa(Attest.type(a))}, extraData {lab(Attest.extra_data(a))}"
+            f"{lab.hexa(Attest.type(a))}, extraData {lab(Attest.extra_data(a))} ({key})"
         )
 
     return Query(
@@ -487,6 +543,12 @@ SKIPS_TYPE = Verifier(
     "check 3 (type == TPM_ST_ATTEST_QUOTE) is not made",
     checks_type=False,
 )
+SKIPS_KEY_ATTRIBUTES = Verifier(
+    "skips the key attributes check",
+    "check 4 (objectAttributes sign and restricted) is not made, even for a key given with "
+    "its TPM public area",
+    checks_key_attributes=False,
+)
 ACCEPTS_ANY_SIGNATURE = Verifier(
     "Verify accepts any signature", "check 7 always passes (a stubbed verifier)", ideal=False
 )
@@ -500,16 +562,19 @@ IGNORES_PCR_23 = Verifier(
 @theorem(
     name="quote_binds_nonce",
     claim=(
-        "If the TPM's key signed only quotes for the nonce n (besides attestations of "
-        "other types and, through TPM2_Sign, data that does not start with "
-        "TPM_GENERATED_VALUE), then nothing, replayed or forged, is accepted as a quote for "
-        "a nonce n' != n, while the TPM's own quote is accepted for n. The four parts prove "
-        "the same query; their negative controls show that the nonce check (claim), the "
-        "signature check (unforgeable), the magic check (magic) and the type check (type) "
-        "are each needed."
+        "If the TPM signed with its key K only quotes for the nonce n, attestations of other "
+        "types and, through TPM2_Sign, data that does not start with TPM_GENERATED_VALUE "
+        "(what TPM2_Sign guarantees for a restricted key; K is restricted, established by "
+        "check 4 or known out of band for a key without a TPM public area), then nothing, "
+        "replayed or forged, is accepted as a quote for a nonce n' != n, while the TPM's own "
+        "quote is accepted for n. The five parts prove the same query; their negative "
+        "controls show that the nonce check (claim), the signature check (unforgeable), the "
+        "magic check (magic), the type check (type) and the key attributes check "
+        "(key_attributes: TPM2_Sign with an unrestricted key signs bytes that start with "
+        "TPM_GENERATED_VALUE) are each needed."
     ),
     spec="Spec: TPM2-P3 18.4 TPM2_Quote - qualifyingData is signed as extraData",
-    assumptions=(MARSHAL_INJECTIVE, IDEAL_SIGNATURE, TPM_ORACLE),
+    assumptions=(MARSHAL_INJECTIVE, IDEAL_SIGNATURE, TPM_ORACLE, KEY_RESTRICTED),
 )
 def quote_binds_nonce() -> list[Part[Verifier]]:
     return [
@@ -517,6 +582,7 @@ def quote_binds_nonce() -> list[Part[Verifier]]:
         Part("unforgeable", _nonce_query, ADR_VERIFIER, ACCEPTS_ANY_SIGNATURE),
         Part("magic", _nonce_query, ADR_VERIFIER, SKIPS_MAGIC),
         Part("type", _nonce_query, ADR_VERIFIER, SKIPS_TYPE),
+        Part("key_attributes", _nonce_query, ADR_VERIFIER, SKIPS_KEY_ATTRIBUTES),
     ]
 
 
@@ -593,8 +659,9 @@ def _signed_values_query(model: Verifier) -> Query:
         "Part claim: one quote (the same TPMS_ATTEST bytes and signature, so the same "
         "selection of 1-8 entries and the same scheme hash) is never accepted with two PCR "
         "vectors that differ in a selected PCR of a selected bank. Part signed_values: "
-        "under the ideal signature, a quote accepted with PCR values has, in every selected "
-        "PCR, the value the TPM quoted."
+        "under the ideal signature, with K restricted (check 4, or known out of band for a "
+        "key without a TPM public area), a quote accepted with PCR values has, in every "
+        "selected PCR, the value the TPM quoted."
     ),
     spec="Spec: TPM2-P3 18.4 TPM2_Quote - pcrDigest binds the quoted PCR values",
     assumptions=(
@@ -603,6 +670,7 @@ def _signed_values_query(model: Verifier) -> Query:
         MARSHAL_INJECTIVE,
         IDEAL_SIGNATURE,
         TPM_ORACLE,
+        KEY_RESTRICTED,
         SCHEME_HASH,
     ),
 )
@@ -613,10 +681,16 @@ def quote_binds_pcr_values() -> list[Part[Verifier]]:
     ]
 
 
-def outcome_combinations() -> list[tuple[dict[str, bool], bool]]:
-    """Every combination of the ten checks' outcomes, without and with PCR values."""
+def outcome_combinations() -> list[tuple[dict[str, bool], bool, bool, bool]]:
+    """Every input of the decision: (outcomes, pcrs_given, computable, has_tpm_public) for
+    every combination of the ten checks' outcomes, without and with PCR values, without
+    and with the key's TPM public area, and, when check 6 fails, a signature hash that can
+    or cannot compute the composite (one that check 6 admits always can: ADR_TABLE)."""
     return [
-        (dict(zip(CHECKS, bits, strict=True)), given)
+        (outcomes, given, computable, public)
         for bits in itertools.product((True, False), repeat=len(CHECKS))
+        for outcomes in (dict(zip(CHECKS, bits, strict=True)),)
         for given in (False, True)
+        for public in (False, True)
+        for computable in ((True,) if outcomes["hash"] else (True, False))
     ]

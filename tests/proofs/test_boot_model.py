@@ -7,7 +7,9 @@ tests instantiate the abstraction on random concrete chains: every layer extends
 same PCR of a SHA-256 chain, the predicates are read off the policy document (ADR 0005
 3a-3d), the digest constants are the layers' SHA-256 digests and H is SHA-256 over
 old || new (hashlib, not the spec). After every step the model's PCR, log, layers run
-and halt must equal the spec's.
+and halt must equal the spec's: the evidence for thm_boot's assumption spec_boot_step.
+PolicyStore.update is compared the same way with thm_boot.policy_update (the evidence for
+spec_policy_store), and the parser's version range with policy_version_range.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
 import z3
 from chainoftrust.proofs import thm_boot as tb
 from chainoftrust.proofs.model import ZERO, Digest, H
 from chainoftrust.spec import boot
+from chainoftrust.spec.errors import ErrorCode, MalformedInputError
 from chainoftrust.spec.hashes import HashAlg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -302,3 +306,14 @@ def test_policy_update_model_matches_spec(cases: list[UpdateCase]) -> None:
             assert state.installed.eq(consts[installed])
             assert store.installed is not None and store.installed.name == f"fleet-{installed}"
             assert _num(state.maxv) == store.installed.version
+
+
+def test_policy_versions_are_in_the_modelled_range() -> None:
+    """policy_version_range: the parser admits exactly the versions 0..2^63-1, so every
+    candidate of PolicyStore.update has VERSION >= 0 (above the empty store's -1)."""
+    for version in (0, 2**63 - 1):
+        assert _signed(UpdateCase(version, True, True, False), 0).version == version
+    for version in (-1, 2**63):
+        with pytest.raises(MalformedInputError) as err:
+            _signed(UpdateCase(version, True, True, False), 0)
+        assert (err.value.code, err.value.field) == (ErrorCode.INVALID_POLICY, "policy.version")
